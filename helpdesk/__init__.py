@@ -1,0 +1,90 @@
+"""Helpdesk: a self-hosted help desk (Flask + SQLAlchemy + Socket.IO)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from helpdesk.config import PACKAGE_DIR, load_settings
+
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def _async_mode() -> str:
+    """gevent when running under a monkey-patched gevent worker, threads otherwise."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    except ImportError:
+        pass
+    return "threading"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings()
+    app = Flask(__name__, instance_path=str(Path(settings.instance_dir).resolve()))
+    app.config.update(settings.flask_config())
+    if config:
+        app.config.update(config)
+        if "SQLALCHEMY_DATABASE_URI" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
+            from helpdesk.config import engine_options
+
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+                config["SQLALCHEMY_DATABASE_URI"]
+            )
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from helpdesk import errors_http, security_http, templating
+    from helpdesk.auth import session as auth_session
+
+    auth_session.register(app)
+    errors_http.register(app)
+    security_http.register(app)
+    templating.register(app)
+
+    from helpdesk.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from helpdesk import models  # noqa: F401  (every table registered before migrate)
+    from helpdesk.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from helpdesk.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
+        message_queue=app.config.get("REDIS_URL") or None,
+        # Never "*": the connect handler also checks the Origin against the host.
+        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS") or [],
+        manage_session=False,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.admin.views import bp as admin_bp
+    from helpdesk.attachments.views import bp as attachments_bp
+    from helpdesk.audit.views import bp as audit_bp
+    from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.main.views import bp as main_bp
+    from helpdesk.tickets.views import bp as tickets_bp
+
+    for bp in (auth_bp, main_bp, tickets_bp, attachments_bp, admin_bp, audit_bp):
+        app.register_blueprint(bp)

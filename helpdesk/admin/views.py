@@ -1,0 +1,220 @@
+"""Administration: people and categories. Every service re-checks the admin role."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from helpdesk.admin.forms import CategoryForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from helpdesk.errors import HelpdeskError
+from helpdesk.extensions import db
+from helpdesk.signals import user_sessions_revoked
+from helpdesk.tickets import services as tickets
+from helpdesk.tickets.forms import EmptyForm
+from helpdesk.users import services as users
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _apply_error(form, exc: HelpdeskError) -> None:  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+@bp.route("/")
+@admin_required
+def index():  # type: ignore[no-untyped-def]
+    return redirect(url_for("admin.users_list"))
+
+
+@bp.route("/users")
+@admin_required
+def users_list():  # type: ignore[no-untyped-def]
+    people = users.list_users(
+        _actor(), q=request.args.get("q", ""), role=request.args.get("role", "")
+    )
+    return render_template("admin/users.html", people=people, action_form=EmptyForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def user_new():  # type: ignore[no-untyped-def]
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                _actor(),
+                username=form.username.data,
+                password=form.password.data,
+                role=form.role.data,
+                full_name=form.full_name.data or "",
+                email=form.email.data,
+                must_change_password=True,
+            )
+        except HelpdeskError as exc:
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.users_list"))
+    return render_template("admin/user_form.html", form=form, user=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_edit(user_id: int):  # type: ignore[no-untyped-def]
+    user = users.get_user(user_id)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.role.data = user.role.value
+    reset_form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        old_version = user.session_version
+        try:
+            users.update_user(
+                _actor(),
+                user,
+                full_name=form.full_name.data or "",
+                email=form.email.data or "",
+                role=form.role.data,
+            )
+        except HelpdeskError as exc:
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            if user.session_version != old_version:
+                user_sessions_revoked.send(user, reason="role_changed")
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=reset_form,
+        action_form=EmptyForm(),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@admin_required
+def user_reset_password(user_id: int):  # type: ignore[no-untyped-def]
+    user = users.get_user(user_id)
+    form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        try:
+            users.reset_password(_actor(), user, form.password.data)
+        except HelpdeskError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            user_sessions_revoked.send(user, reason="password_reset")
+            flash(
+                _("Password reset; %(name)s must change it at next sign-in.", name=user.username),
+                "success",
+            )
+    else:
+        flash(_("Type the new temporary password."), "danger")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def user_set_active(user_id: int):  # type: ignore[no-untyped-def]
+    user = users.get_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    users.set_active(_actor(), user, active)
+    db.session.commit()
+    if not active:
+        user_sessions_revoked.send(user, reason="deactivated")
+    flash(_("User activated.") if active else _("User deactivated."), "success")
+    return redirect(request.referrer or url_for("admin.users_list"))
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@admin_required
+def categories():  # type: ignore[no-untyped-def]
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            tickets.create_category(_actor(), form.name.data, form.description.data or "")
+        except HelpdeskError as exc:
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Category created."), "success")
+            return redirect(url_for("admin.categories"))
+    return render_template(
+        "admin/categories.html",
+        form=form,
+        categories=tickets.list_categories(active_only=False),
+        action_form=EmptyForm(),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@admin_required
+def category_edit(category_id: int):  # type: ignore[no-untyped-def]
+    category = tickets.get_category(category_id)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            tickets.update_category(
+                _actor(),
+                category,
+                name=form.name.data,
+                description=form.description.data or "",
+                active=bool(form.active.data),
+            )
+        except HelpdeskError as exc:
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Category saved."), "success")
+            return redirect(url_for("admin.categories"))
+    return render_template("admin/category_form.html", form=form, category=category), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/categories/<int:category_id>/delete", methods=["POST"])
+@admin_required
+def category_delete(category_id: int):  # type: ignore[no-untyped-def]
+    category = tickets.get_category(category_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        tickets.delete_category(_actor(), category)
+    except HelpdeskError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("admin.categories")), 303
+    db.session.commit()
+    flash(_("Category deleted."), "success")
+    return redirect(url_for("admin.categories"))

@@ -1,0 +1,206 @@
+"""Accepting, storing and serving attachments.
+
+Types are decided by the file's content (magic bytes), never by the name the
+browser sent; the name is only kept, cleaned, for the download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+from flask import current_app
+from sqlalchemy import select
+
+from helpdesk.attachments.models import Attachment
+from helpdesk.attachments.permissions import can_download
+from helpdesk.db import after_rollback
+from helpdesk.errors import InvalidInput, NotFound, PayloadTooLarge
+from helpdesk.extensions import db
+from helpdesk.users.models import User
+
+# content type → extensions a file of that type may carry
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "image/png": ("png",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+    "application/pdf": ("pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("pptx",),
+    "application/vnd.oasis.opendocument.text": ("odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": ("ods",),
+    "application/vnd.oasis.opendocument.presentation": ("odp",),
+    "application/msword": ("doc",),
+    "application/vnd.ms-excel": ("xls",),
+    "application/zip": ("zip",),
+    "text/plain": ("txt", "log", "csv", "md"),
+}
+TEXT_EXTENSIONS = ALLOWED_TYPES["text/plain"]
+MAX_NAME_LENGTH = 200
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Upload:
+    """What a view hands over: the browser's file name and a readable stream."""
+
+    filename: str
+    stream: BinaryIO
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def clean_filename(name: str) -> str:
+    """Keep a readable name for downloads, with no path, control or reserved characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.replace('"', "'").strip(" .")
+    for ch in "<>:|?*":
+        name = name.replace(ch, "_")
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:10] if dot else ""
+        name = (stem or name)[: MAX_NAME_LENGTH - len(ext) - 1] + ("." + ext if ext else "")
+    return name or "file"
+
+
+def _detect_type(head: bytes, extension: str) -> str | None:
+    kind = filetype.guess(head)
+    if kind is not None:
+        mime = kind.mime
+        if mime == "application/zip" or mime == "application/x-zip-compressed":
+            # filetype reports OOXML/ODF containers as zip when it cannot see inside
+            for candidate in ALLOWED_TYPES:
+                if extension in ALLOWED_TYPES[candidate] and candidate != "text/plain":
+                    return candidate if _zip_family(candidate) else None
+            return "application/zip"
+        if mime == "application/x-ole-storage" or mime == "application/x-cfb":
+            return {"doc": "application/msword", "xls": "application/vnd.ms-excel"}.get(extension)
+        return mime if mime in ALLOWED_TYPES else None
+    if extension in TEXT_EXTENSIONS and _is_plain_text(head):
+        return "text/plain"
+    return None
+
+
+def _zip_family(mime: str) -> bool:
+    return "openxmlformats" in mime or "opendocument" in mime or mime == "application/zip"
+
+
+def _is_plain_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # the sample may end in the middle of a multi-byte character
+        if exc.start < len(head) - 4:
+            return False
+        text = head[: exc.start].decode("utf-8")
+    lowered = text.lstrip().lower()
+    # HTML or SVG behind a .txt name would still be dangerous if sniffed
+    return not lowered.startswith(("<!doctype", "<html", "<svg", "<?xml", "<script"))
+
+
+def store_upload(
+    actor: User,
+    ticket_id: int,
+    upload: Upload,
+    *,
+    comment_id: int | None = None,
+    internal: bool = False,
+) -> Attachment:
+    """Validate and store one file. The caller has already checked the ticket permission."""
+    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    name = clean_filename(upload.filename)
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    head = upload.stream.read(8192)
+    if not head:
+        raise InvalidInput(f"The file {name!r} is empty.", field="attachments")
+    content_type = _detect_type(head, extension)
+    if content_type is None or extension not in ALLOWED_TYPES.get(content_type, ()):
+        raise InvalidInput(
+            f"The file {name!r} is not an allowed type (images, PDF, Office/OpenDocument "
+            "documents, ZIP or plain text), or its content does not match its extension.",
+            field="attachments",
+        )
+    stored_name = secrets.token_hex(20)
+    directory = upload_root() / stored_name[:2]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / stored_name
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "xb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(
+                        f"The file {name!r} is larger than the limit of "
+                        f"{current_app.config['MAX_UPLOAD_MB']} MB."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = upload.stream.read(_CHUNK)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    after_rollback(db.session, lambda: path.unlink(missing_ok=True))
+    attachment = Attachment(
+        ticket_id=ticket_id,
+        comment_id=comment_id,
+        uploader_id=actor.id,
+        original_name=name,
+        stored_name=stored_name,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        internal=internal,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def check_upload_count(uploads: Iterable[Upload]) -> list[Upload]:
+    files = [u for u in uploads if u.filename]
+    limit = int(current_app.config["MAX_FILES_PER_UPLOAD"])
+    if len(files) > limit:
+        raise InvalidInput(f"At most {limit} files at once.", field="attachments")
+    return files
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    root = upload_root().resolve()
+    path = (root / attachment.stored_name[:2] / attachment.stored_name).resolve()
+    if root not in path.parents:  # stored names are hex; this only guards a corrupt row
+        raise NotFound("No such file.")
+    return path
+
+
+def get_for_download(actor: User, attachment_id: int) -> tuple[Attachment, Path]:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not can_download(actor, attachment):
+        raise NotFound("No such file.")
+    path = attachment_path(attachment)
+    if not path.is_file():
+        raise NotFound("The file is missing from storage; ask an administrator.")
+    return attachment, path
+
+
+def ticket_attachments(actor: User, ticket_id: int, *, include_internal: bool) -> list[Attachment]:
+    query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+    if not include_internal:
+        query = query.where(Attachment.internal.is_(False))
+    return list(db.session.scalars(query))

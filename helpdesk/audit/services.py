@@ -1,0 +1,54 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from helpdesk.audit.models import AuditLog
+from helpdesk.errors import PermissionDenied
+from helpdesk.extensions import db
+from helpdesk.users.models import User
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    target: Any = None,
+    ip: str | None = None,
+    **detail: Any,
+) -> AuditLog:
+    """Add an audit row to the current transaction (committed with the change it records)."""
+    entry = AuditLog(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        target_type=type(target).__name__.lower() if target is not None else None,
+        target_id=getattr(target, "id", None),
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
+        ip=ip,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def audit_query(
+    actor: User,
+    *,
+    action: str | None = None,
+    actor_id: int | None = None,
+    before: int | None = None,
+) -> Select[tuple[AuditLog]]:
+    """Newest first; `before` is the keyset cursor (an id)."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can read the audit log.")
+    query = select(AuditLog).order_by(AuditLog.id.desc())
+    if action:
+        query = query.where(AuditLog.action == action)
+    if actor_id:
+        query = query.where(AuditLog.actor_id == actor_id)
+    if before:
+        query = query.where(AuditLog.id < before)
+    return query

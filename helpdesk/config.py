@@ -1,0 +1,171 @@
+"""Settings from the environment (and `.env`), validated once at start.
+
+Every key is documented in `.env.example`.  A bad value stops the start with a
+message that names the key and the fix, never a traceback deep in a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+DEFAULT_INSTANCE_DIR = PROJECT_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+def _int(env: dict[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{key}={raw!r} is not a whole number; set e.g. {key}={default}"
+        ) from None
+    if value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum} (got {value})")
+    return value
+
+
+def _load_dev_secret(instance_dir: Path) -> str:
+    """In development a key is generated once and kept, so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    with contextlib.suppress(OSError):  # Windows has no POSIX modes
+        path.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the drivers we ship (PyMySQL, psycopg 3) when the URL names none."""
+    if url.startswith("mysql://") or url.startswith("mariadb://"):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    elif url.startswith("postgres://") or url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+@dataclass
+class Settings:
+    env: str = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str | None = None
+    upload_dir: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "uploads")
+    max_upload_mb: int = 10
+    max_files_per_upload: int = 5
+    session_timeout_minutes: int = 5
+    session_absolute_hours: int = 12
+    default_locale: str = "es"
+    admin_password: str | None = None
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def flask_config(self) -> dict[str, Any]:
+        return {
+            "HELPDESK_ENV": self.env,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "REDIS_URL": self.redis_url,
+            "UPLOAD_DIR": str(self.upload_dir),
+            "MAX_UPLOAD_MB": self.max_upload_mb,
+            "MAX_FILES_PER_UPLOAD": self.max_files_per_upload,
+            # The request limit leaves room for several files plus the form fields;
+            # the per-file limit is enforced by the attachments service.
+            "MAX_CONTENT_LENGTH": (self.max_upload_mb * self.max_files_per_upload + 1)
+            * 1024
+            * 1024,
+            "SESSION_TIMEOUT_MINUTES": self.session_timeout_minutes,
+            "SESSION_ABSOLUTE_HOURS": self.session_absolute_hours,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "ADMIN_PASSWORD": self.admin_password,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SECURE": self.production,
+            "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+        }
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: os.environ after loading `.env`)."""
+    if environ is None:
+        load_dotenv(PROJECT_DIR / ".env", override=False)
+        environ = dict(os.environ)
+    env = environ.get("HELPDESK_ENV", "development").strip() or "development"
+    if env not in ("development", "production", "testing"):
+        raise ConfigError(f"HELPDESK_ENV must be development or production (got {env!r})")
+    instance_dir = Path(environ.get("HELPDESK_INSTANCE_DIR") or DEFAULT_INSTANCE_DIR)
+    secret = environ.get("SECRET_KEY", "").strip()
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production it is required: run "
+                "`helpdesk generate-secret-key` and put the line it prints into .env "
+                "(or the service's environment)."
+            )
+        secret = _load_dev_secret(instance_dir)
+    elif env == "production" and len(secret) < 32:
+        raise ConfigError(
+            "SECRET_KEY is too short for production (at least 32 characters); "
+            "run `helpdesk generate-secret-key` for a good one."
+        )
+    db_url = environ.get("DATABASE_URL", "").strip()
+    if not db_url:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        db_url = "sqlite:///" + (instance_dir / "helpdesk.db").as_posix()
+    db_url = normalise_database_url(db_url)
+    if "://" not in db_url:
+        raise ConfigError(
+            f"DATABASE_URL={db_url!r} is not a database URL; use e.g. "
+            "sqlite:///instance/helpdesk.db, mysql+pymysql://user:pass@host/db or "
+            "postgresql+psycopg://user:pass@host/db"
+        )
+    locale = environ.get("DEFAULT_LOCALE", "es").strip() or "es"
+    if locale not in ("es", "en"):
+        raise ConfigError(f"DEFAULT_LOCALE must be es or en (got {locale!r})")
+    upload_dir = Path(environ.get("UPLOAD_DIR") or instance_dir / "uploads")
+    return Settings(
+        env=env,
+        secret_key=secret,
+        database_url=db_url,
+        redis_url=environ.get("REDIS_URL", "").strip() or None,
+        upload_dir=upload_dir,
+        max_upload_mb=_int(environ, "MAX_UPLOAD_MB", 10),
+        session_timeout_minutes=_int(environ, "SESSION_TIMEOUT_MINUTES", 5),
+        session_absolute_hours=_int(environ, "SESSION_ABSOLUTE_HOURS", 12),
+        default_locale=locale,
+        admin_password=environ.get("ADMIN_PASSWORD") or None,
+        instance_dir=instance_dir,
+    )

@@ -1,0 +1,88 @@
+"""Map domain and HTTP errors to pages (HTML) or JSON, with the transaction rolled back."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from helpdesk.errors import HelpdeskError
+from helpdesk.extensions import db
+
+
+def wants_json() -> bool:
+    if request.is_json or request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Bad request"),
+        401: _("Please sign in"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("File too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+    }
+
+
+def error_response(status: int, message: str):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error=status, message=message), status
+    title = _titles().get(status, _("Error"))
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HelpdeskError)
+    def _domain(exc: HelpdeskError):  # type: ignore[no-untyped-def]
+        return error_response(exc.status_code, exc.message or _titles().get(exc.status_code, ""))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return error_response(
+            400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+        return error_response(
+            413,
+            _(
+                "The upload is too large: each file may be at most %(mb)s MB.",
+                mb=app.config["MAX_UPLOAD_MB"],
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        messages = {
+            403: _("You do not have permission to see this page."),
+            404: _("The page you asked for does not exist or is not visible to you."),
+            405: _("This address does not accept that method."),
+        }
+        response = error_response(status, messages.get(status, exc.description or ""))
+        if status == 429 and exc.response is not None:  # Flask-Limiter's Retry-After
+            body, code = response
+            resp = app.make_response((body, code))
+            for header in ("Retry-After",):
+                if header in exc.response.headers:
+                    resp.headers[header] = exc.response.headers[header]
+            return resp
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("Unhandled error")
+        return error_response(500, _("An unexpected error happened; it has been logged."))

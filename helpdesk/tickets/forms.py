@@ -1,0 +1,62 @@
+"""Ticket forms: shape only; the rules live in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from helpdesk.tickets.models import Priority, Status
+
+PRIORITY_CHOICES = [
+    (Priority.LOW.value, _l("Low")),
+    (Priority.MEDIUM.value, _l("Medium")),
+    (Priority.HIGH.value, _l("High")),
+    (Priority.URGENT.value, _l("Urgent")),
+]
+STATUS_CHOICES = [
+    (Status.OPEN.value, _l("Open")),
+    (Status.IN_PROGRESS.value, _l("In progress")),
+    (Status.WAITING.value, _l("Waiting")),
+    (Status.RESOLVED.value, _l("Resolved")),
+    (Status.CLOSED.value, _l("Closed")),
+]
+
+
+class TicketForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[DataRequired(), Length(max=20000)],
+        description=_l("Markdown is supported: **bold**, _italic_, lists, `code`, links."),
+    )
+    category_id = SelectField(_l("Category"), coerce=int, validators=[DataRequired()])
+    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES, default="medium")
+    attachments = MultipleFileField(_l("Attachments"), validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=20000)])
+    internal = BooleanField(_l("Internal note (staff only)"))
+    attachments = MultipleFileField(_l("Attachments"), validators=[Optional()])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES)
+
+
+class AssignForm(FlaskForm):
+    assignee_id = SelectField(_l("Assignee"), coerce=str)
+
+
+class CategoryChangeForm(FlaskForm):
+    category_id = SelectField(_l("Category"), coerce=int)
+
+
+class EmptyForm(FlaskForm):
+    """Just the CSRF token, for one-button actions."""

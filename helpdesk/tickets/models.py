@@ -1,0 +1,152 @@
+"""Tickets, their categories, comments and the timeline of events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.db import MYSQL_TABLE_ARGS, RankedEnum, UTCDateTime, utcnow
+from helpdesk.extensions import db
+from helpdesk.users.models import User
+
+
+class Status(str, enum.Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(str, enum.Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class EventKind(str, enum.Enum):
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    STATUS = "status"
+    PRIORITY = "priority"
+    CATEGORY = "category"
+    COMMENT = "comment"
+    NOTE = "note"  # internal note: staff only
+    ATTACHMENT = "attachment"
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketSequence(db.Model):
+    """One row per year; the row lock serialises number allocation."""
+
+    __tablename__ = "ticket_sequences"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    # Keyset pages walk (filter, id); each list filter has its composite index.
+    __table_args__ = (
+        Index("ix_tickets_requester_id_id", "requester_id", "id"),
+        Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
+        Index("ix_tickets_assignee_id_status_id", "assignee_id", "status", "id"),
+        Index("ix_tickets_status_id", "status", "id"),
+        Index("ix_tickets_priority_id", "priority", "id"),
+        Index("ix_tickets_category_id_id", "category_id", "id"),
+        Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        Index("ix_tickets_created_at", "created_at"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    description_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=16, values_callable=_values), default=Status.OPEN
+    )
+    priority: Mapped[Priority] = mapped_column(RankedEnum(Priority), default=Priority.MEDIUM)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_ticket_id_id", "ticket_id", "id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class TicketEvent(db.Model):
+    """One row per change: the ticket's timeline and its audit trail."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"), MYSQL_TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[EventKind] = mapped_column(
+        Enum(EventKind, native_enum=False, length=16, values_callable=_values)
+    )
+    old_value: Mapped[str | None] = mapped_column(String(255))
+    new_value: Mapped[str | None] = mapped_column(String(255))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    attachment_id: Mapped[int | None] = mapped_column(Integer)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User] = relationship(lazy="joined")
+    comment: Mapped[Comment | None] = relationship(lazy="joined")

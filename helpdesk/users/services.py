@@ -1,0 +1,235 @@
+"""Creating, editing and (de)activating people; authentication."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from helpdesk.audit.services import record
+from helpdesk.db import utcnow
+from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from helpdesk.extensions import db
+from helpdesk.security.passwords import (
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from helpdesk.users.models import Role, User
+from helpdesk.users.permissions import can_manage_users
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+
+
+def _clean_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise InvalidInput(
+            "User names have 3 to 64 letters, digits or . _ @ - characters.", field="username"
+        )
+    return username
+
+
+def _clean_email(email: str | None) -> str | None:
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL_RE.match(email)):
+        raise InvalidInput("That is not a valid e-mail address.", field="email")
+    return email
+
+
+def _clean_full_name(full_name: str | None) -> str:
+    full_name = " ".join((full_name or "").split())
+    if len(full_name) > 120:
+        raise InvalidInput("The name may have at most 120 characters.", field="full_name")
+    return full_name
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not can_manage_users(actor):
+        raise PermissionDenied("Only administrators can manage users.")
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def find_by_username(username: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == (username or "").strip().lower())
+    )
+
+
+def create_user(
+    actor: User | None,
+    *,
+    username: str,
+    password: str,
+    role: Role | str = Role.USER,
+    full_name: str = "",
+    email: str | None = None,
+    must_change_password: bool = False,
+    check_policy: bool = True,
+) -> User:
+    """Create a person. `actor` None means the command line (trusted)."""
+    _require_admin(actor)
+    username = _clean_username(username)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput("Role must be admin, technician or user.", field="role") from None
+    email = _clean_email(email)
+    if check_policy:
+        check_password_policy(password, admin=role == Role.ADMIN, username=username)
+    if find_by_username(username) is not None:
+        raise Conflict(f"The user name {username!r} is already taken.", field="username")
+    if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        raise Conflict("That e-mail address is already in use.", field="email")
+    user = User(
+        username=username,
+        email=email,
+        full_name=_clean_full_name(full_name),
+        role=role,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+        active=True,
+        session_version=1,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("user.created", actor=actor, target=user, role=role.value)
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    full_name: str | None = None,
+    email: str | None = None,
+    role: Role | str | None = None,
+) -> User:
+    _require_admin(actor)
+    if full_name is not None:
+        user.full_name = _clean_full_name(full_name)
+    if email is not None:
+        cleaned = _clean_email(email)
+        if cleaned and db.session.scalar(
+            select(User.id).where(func.lower(User.email) == cleaned.lower(), User.id != user.id)
+        ):
+            raise Conflict("That e-mail address is already in use.", field="email")
+        user.email = cleaned
+    if role is not None:
+        try:
+            new_role = Role(role)
+        except ValueError:
+            raise InvalidInput("Role must be admin, technician or user.", field="role") from None
+        if new_role != user.role:
+            if user.id == actor.id:
+                raise InvalidInput("You cannot change your own role.", field="role")
+            record(
+                "user.role_changed",
+                actor=actor,
+                target=user,
+                old=user.role.value,
+                new=new_role.value,
+            )
+            user.role = new_role
+            user.session_version += 1
+    db.session.flush()
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> User:
+    _require_admin(actor)
+    if user.id == actor.id and not active:
+        raise InvalidInput("You cannot deactivate yourself.")
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+        record("user.activated" if active else "user.deactivated", actor=actor, target=user)
+    db.session.flush()
+    return user
+
+
+def reset_password(actor: User | None, user: User, new_password: str) -> User:
+    """Admin (or CLI) sets a temporary password the user must change at next login."""
+    _require_admin(actor)
+    check_password_policy(new_password, admin=user.is_admin, username=user.username)
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = True
+    user.session_version += 1
+    record("user.password_reset", actor=actor, target=user)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput("The current password is not right.", field="current_password")
+    if current_password == new_password:
+        raise InvalidInput(
+            "Choose a password different from the current one.", field="new_password"
+        )
+    try:
+        check_password_policy(new_password, admin=user.is_admin, username=user.username)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="new_password") from None
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.session_version += 1
+    record("user.password_changed", actor=user, target=user)
+    db.session.flush()
+    return user
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    reason: str  # "ok", "bad_credentials", "inactive"
+
+
+def authenticate(username: str, password: str, *, ip: str | None = None) -> LoginResult:
+    """Check credentials with the same work whether or not the user exists."""
+    user = find_by_username(username) if username else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        record("auth.login_failed", actor=user, ip=ip, username=(username or "")[:64])
+        return LoginResult(None, "bad_credentials")
+    if not user.active:
+        record("auth.login_failed", actor=user, ip=ip, username=user.username, reason="inactive")
+        return LoginResult(None, "bad_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    record("auth.login", actor=user, ip=ip)
+    db.session.flush()
+    return LoginResult(user, "ok")
+
+
+def list_users(actor: User, *, q: str = "", role: str = "") -> list[User]:
+    _require_admin(actor)
+    query = select(User).order_by(User.username)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(
+            func.lower(User.username).like(like) | func.lower(User.full_name).like(like)
+        )
+    if role:
+        query = query.where(User.role == Role(role))
+    return list(db.session.scalars(query.limit(500)))
+
+
+def technicians() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.TECHNICIAN, Role.ADMIN]), User.active.is_(True))
+            .order_by(User.full_name, User.username)
+        )
+    )

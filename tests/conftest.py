@@ -1,0 +1,194 @@
+"""Shared fixtures: one fresh database (or schema) per test, real servers only.
+
+TEST_DATABASE_URL picks the server: unset → SQLite file in tmp_path;
+mysql+pymysql://root@127.0.0.1:3306/ → a new database per test;
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres → a new schema per test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from helpdesk import create_app
+from helpdesk.config import normalise_database_url
+from helpdesk.extensions import db as _db
+
+PASSWORD = "Corr3ct-Horse-Battery"
+
+
+def backend() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith(("mysql", "mariadb")):
+        return "mysql"
+    if url.startswith("postgres"):
+        return "postgresql"
+    return "sqlite"
+
+
+class TestDatabase:
+    """Creates and drops one isolated database (MySQL) or schema (PostgreSQL) or file."""
+
+    def __init__(self, tmp_path: Any) -> None:
+        self.kind = backend()
+        self.name = f"hdt_{uuid.uuid4().hex[:12]}"
+        base = os.environ.get("TEST_DATABASE_URL", "")
+        if self.kind == "sqlite":
+            self.url = f"sqlite:///{(tmp_path / 'test.db').as_posix()}"
+            self._admin = None
+            return
+        base_url = make_url(normalise_database_url(base))
+        self._admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            if self.kind == "mysql":
+                conn.execute(text(f"CREATE DATABASE {self.name} CHARACTER SET utf8mb4 "
+                                  "COLLATE utf8mb4_unicode_ci"))  # fmt: skip
+                self.url = base_url.set(database=self.name).render_as_string(hide_password=False)
+            else:
+                conn.execute(text(f"CREATE SCHEMA {self.name}"))
+                self.url = base_url.update_query_dict(
+                    {"options": f"-csearch_path={self.name}"}
+                ).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        if self._admin is None:
+            return
+        with self._admin.connect() as conn:
+            if self.kind == "mysql":
+                conn.execute(text(f"DROP DATABASE IF EXISTS {self.name}"))
+            else:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {self.name} CASCADE"))
+        self._admin.dispose()
+
+
+@pytest.fixture
+def database(tmp_path) -> Iterator[TestDatabase]:
+    tdb = TestDatabase(tmp_path)
+    yield tdb
+    tdb.drop()
+
+
+class Client(FlaskClient):
+    """Test client that sends a valid CSRF token with every form POST unless told not to."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            if "csrf_token" not in sess:
+                sess["csrf_token"] = secrets.token_hex(20)
+            raw = sess["csrf_token"]
+        signer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return signer.dumps(raw)
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any):  # type: ignore[override]
+        if csrf and not kwargs.get("json"):
+            data = kwargs.setdefault("data", {})
+            if isinstance(data, dict) and "csrf_token" not in data:
+                data["csrf_token"] = self.csrf_token()
+        return super().post(*args, **kwargs)
+
+    def login(self, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.post("/login", data={"username": username, "password": password})
+
+
+def make_app(database: TestDatabase, tmp_path: Any, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": database.url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": None,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = Client
+    return app
+
+
+@pytest.fixture
+def app(database, tmp_path) -> Iterator[Flask]:
+    app = make_app(database, tmp_path)
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):  # type: ignore[no-untyped-def]
+    from helpdesk.users import services as users
+
+    counter = {"n": 0}
+
+    def factory(role: str = "user", username: str | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        user = users.create_user(
+            None,
+            username=username or f"{role}{counter['n']}",
+            password=kwargs.pop("password", PASSWORD),
+            role=role,
+            full_name=kwargs.pop("full_name", f"{role.title()} {counter['n']}"),
+            **kwargs,
+        )
+        _db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def category(app):  # type: ignore[no-untyped-def]
+    from helpdesk.tickets.services import create_category
+
+    cat = create_category(None, "Hardware", "Machines")
+    _db.session.commit()
+    return cat
+
+
+@pytest.fixture
+def people(make_user):  # type: ignore[no-untyped-def]
+    """A small cast: admin, two technicians, two users."""
+    return {
+        "admin": make_user("admin", "boss"),
+        "tech": make_user("technician", "tech"),
+        "tech2": make_user("technician", "tech2"),
+        "user": make_user("user", "alice"),
+        "user2": make_user("user", "bob"),
+    }
+
+
+@pytest.fixture
+def make_ticket(app, category):  # type: ignore[no-untyped-def]
+    from helpdesk.tickets import services
+
+    def factory(requester, title: str = "Printer on fire", **kwargs: Any):  # type: ignore[no-untyped-def]
+        ticket = services.create_ticket(
+            requester,
+            title=title,
+            description=kwargs.pop("description", "It is **really** on fire."),
+            category_id=kwargs.pop("category_id", category.id),
+            priority=kwargs.pop("priority", "medium"),
+            **kwargs,
+        )
+        _db.session.commit()
+        return ticket
+
+    return factory
