@@ -192,3 +192,73 @@ def make_ticket(app, category):  # type: ignore[no-untyped-def]
         return ticket
 
     return factory
+
+
+# ---------------------------------------------------------------- live server + browser
+
+
+class LiveServer:
+    """The real app (HTTP + Socket.IO, threading mode) on 127.0.0.1:<free port>."""
+
+    def __init__(self, app: Flask) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(database, tmp_path) -> Iterator[LiveServer]:
+    """A served app with its own database; create data through `live_server.app`.
+
+    Use `with live_server.app.app_context():` around service calls in the test.
+    """
+    app = make_app(database, tmp_path, SOCKETIO_ASYNC_MODE="threading")
+    with app.app_context():
+        _db.create_all()
+        _db.session.remove()
+    server = LiveServer(app)
+    yield server
+    server.stop()
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyped-def]
+    """pytest-playwright's launch arguments: Debian's Chromium, never a downloaded build."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+def browser_login(page, live: LiveServer, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live.url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("domcontentloaded")
