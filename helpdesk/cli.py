@@ -208,13 +208,15 @@ def schema_differences() -> tuple[str | None, str | None, list[Any]]:
     from flask_migrate import Migrate
 
     from helpdesk.extensions import db
+    from helpdesk.tickets.search import include_name
 
     migrate_ext: Migrate = current_app.extensions["migrate"].migrate
     config = migrate_ext.get_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={"compare_type": True, "render_as_batch": True, "include_name": include_name},
         )
         current = context.get_current_revision()
         diffs = compare_metadata(context, db.metadata)

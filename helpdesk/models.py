@@ -1,9 +1,28 @@
 """Import every model so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from sqlalchemy import event
+
 from helpdesk.attachments.models import Attachment
 from helpdesk.audit.models import AuditLog
-from helpdesk.tickets.models import Category, Comment, Ticket, TicketEvent, TicketSequence
+from helpdesk.extensions import db
+from helpdesk.tickets import counters, search
+from helpdesk.tickets.models import (
+    Category,
+    Comment,
+    Ticket,
+    TicketCount,
+    TicketEvent,
+    TicketSequence,
+)
 from helpdesk.users.models import User
+
+
+@event.listens_for(db.metadata, "after_create")
+def _database_objects(target, connection, **kw):  # type: ignore[no-untyped-def]
+    """Full-text index and counter triggers for `db.create_all()` (migration 0002 otherwise)."""
+    search.install(connection)
+    counters.install(connection)
+
 
 __all__ = [
     "Attachment",
@@ -11,6 +30,7 @@ __all__ = [
     "Category",
     "Comment",
     "Ticket",
+    "TicketCount",
     "TicketEvent",
     "TicketSequence",
     "User",

@@ -100,6 +100,12 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # The full-text objects (FTS5 table, tsvector column, FULLTEXT index) are
+    # managed by helpdesk.tickets.search, not by the models.
+    from helpdesk.tickets.search import include_name
+
+    conf_args.setdefault("include_name", include_name)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

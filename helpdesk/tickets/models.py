@@ -72,11 +72,31 @@ class TicketSequence(db.Model):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TicketCount(db.Model):
+    """Tickets per (status, assignee); database triggers keep it exact.
+
+    Admin and technician badges and the dashboard read these few rows instead of
+    counting the tickets table.  `assignee_key` is 0 for the unassigned queue.
+    Triggers (see `helpdesk.tickets.counters`) rather than Python bookkeeping,
+    because only the trigger sees the row as it really was when two
+    transactions change the same ticket at once.
+    """
+
+    __tablename__ = "ticket_counts"
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    assignee_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
     # Keyset pages walk (filter, id); each list filter has its composite index.
     __table_args__ = (
         Index("ix_tickets_requester_id_id", "requester_id", "id"),
+        # A user's status badges: an index-only range scan of their own tickets.
+        Index("ix_tickets_requester_id_status", "requester_id", "status"),
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_assignee_id_status_id", "assignee_id", "status", "id"),
         Index("ix_tickets_status_id", "status", "id"),

@@ -23,6 +23,7 @@ from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.security.sanitize import render_markdown
 from helpdesk.signals import ticket_event
+from helpdesk.tickets import counters, search
 from helpdesk.tickets import permissions as perm
 from helpdesk.tickets.models import (
     Category,
@@ -257,12 +258,8 @@ def _parse_date(raw: Any, name: str) -> datetime | None:
 
 
 def text_search_clause(q: str) -> Any:
-    """Free-text match on number and title (a native full-text engine can replace this)."""
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(
-        Ticket.number == q.upper(),
-        Ticket.title.ilike(like, escape="\\"),
-    )
+    """Free-text match: the database's own full-text engine, or the exact ticket number."""
+    return search.match_clause(q)
 
 
 def filtered_tickets(actor: User, filters: TicketFilters) -> Select[tuple[Ticket]]:
@@ -647,13 +644,5 @@ def delete_category(actor: User, category: Category) -> None:
 
 
 def status_counts(actor: User) -> dict[str, int]:
-    """Tickets per status among those `actor` may see (one GROUP BY)."""
-    rows = db.session.execute(
-        select(Ticket.status, func.count())
-        .where(perm.visible_clause(actor))
-        .group_by(Ticket.status)
-    )
-    counts = {s.value: 0 for s in Status}
-    for status, n in rows:
-        counts[Status(status).value] = int(n)
-    return counts
+    """Tickets per status among those `actor` may see (maintained counters, no table scan)."""
+    return counters.status_counts(actor)
