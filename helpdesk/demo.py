@@ -143,12 +143,10 @@ def _fix_sequences(*models: Any) -> None:
 def _analyze() -> None:
     """Fresh planner statistics after a bulk load, so lists pick their indexes at once."""
     dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        db.session.execute(text("ANALYZE"))
-    elif dialect == "sqlite":
-        db.session.execute(text("ANALYZE"))
-    else:
+    if dialect in ("mysql", "mariadb"):
         db.session.execute(text("ANALYZE TABLE tickets, comments, ticket_events, users"))
+    else:
+        db.session.execute(text("ANALYZE"))
     db.session.commit()
 
 
