@@ -108,7 +108,15 @@ class Settings:
             "REMEMBER_COOKIE_SECURE": self.production,
             "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
-            "RATELIMIT_HEADERS_ENABLED": True,
+            "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set on 429 by errors_http
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": "helpdesk",
+            # Failed sign-ins per client IP / per user name, then growing lock-outs
+            # (see auth/views.py).
+            "LOGIN_LIMIT_PER_IP": "20/minute",
+            "LOGIN_LIMIT_PER_USER": "5/minute",
+            "LOGIN_LOCKOUT_HOUR": "10/hour",
+            "LOGIN_LOCKOUT_DAY": "30/day",
         }
 
 

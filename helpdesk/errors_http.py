@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -67,19 +70,34 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
+        if status == 429:
+            return _too_many(exc)
         messages = {
             403: _("You do not have permission to see this page."),
             404: _("The page you asked for does not exist or is not visible to you."),
             405: _("This address does not accept that method."),
         }
-        response = error_response(status, messages.get(status, exc.description or ""))
-        if status == 429 and exc.response is not None:  # Flask-Limiter's Retry-After
-            body, code = response
-            resp = app.make_response((body, code))
-            for header in ("Retry-After",):
-                if header in exc.response.headers:
-                    resp.headers[header] = exc.response.headers[header]
-            return resp
+        return error_response(status, messages.get(status, exc.description or ""))
+
+    def _too_many(exc: HTTPException):  # type: ignore[no-untyped-def]
+        """429 with Retry-After (seconds) and a message that says how long to wait."""
+        from helpdesk.extensions import limiter
+
+        current = limiter.current_limit
+        wait = 60
+        if current is not None:
+            wait = max(1, math.ceil(current.reset_at - time.time()))
+        if request.endpoint == "auth.login":
+            message = _(
+                "Too many sign-in attempts. For your security, signing in is paused: "
+                "try again in %(seconds)s seconds.",
+                seconds=wait,
+            )
+        else:
+            message = _("Too many requests. Try again in %(seconds)s seconds.", seconds=wait)
+        body, code = error_response(429, message)
+        response = app.make_response((body, code))
+        response.headers["Retry-After"] = str(wait)
         return response
 
     @app.errorhandler(Exception)

@@ -4,6 +4,7 @@ from sqlalchemy import event
 
 from helpdesk.attachments.models import Attachment
 from helpdesk.audit.models import AuditLog
+from helpdesk.auth.models import LoginSession
 from helpdesk.extensions import db
 from helpdesk.tickets import counters, search
 from helpdesk.tickets.models import (
@@ -29,6 +30,7 @@ __all__ = [
     "AuditLog",
     "Category",
     "Comment",
+    "LoginSession",
     "Ticket",
     "TicketCount",
     "TicketEvent",

@@ -1,17 +1,28 @@
-"""Sign in, sign out, change password."""
+"""Sign in, sign out, change password, keep the session alive."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_required, login_user
 
+from helpdesk.audit.services import record
 from helpdesk.auth.forms import ChangePasswordForm, LoginForm
-from helpdesk.auth.session import start_session
+from helpdesk.auth.session import end_session, is_api_request, remaining_seconds, start_session
 from helpdesk.errors import InvalidInput
-from helpdesk.extensions import db
+from helpdesk.extensions import db, limiter
 from helpdesk.signals import user_sessions_revoked
 from helpdesk.users import services as users
 
@@ -31,7 +42,67 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.dashboard")
 
 
+# --- brute force -------------------------------------------------------------------
+# Failed sign-ins (401 answers) are counted per client IP and per submitted user name,
+# known or not, in the limiter's storage (Redis when REDIS_URL is set, memory otherwise).
+# Past the limit every attempt, right password included, gets 429 + Retry-After.
+# The lock-out grows: each refused attempt during a lock-out counts towards the meta
+# limits, which block that IP / user name for the rest of the hour, then of the day.
+
+
+def _key_prefix() -> str:
+    # Our own prefix on the key: Flask-Limiter leaves meta-limit keys unprefixed.
+    return str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "helpdesk")
+
+
+def _login_ip_key() -> str:
+    return f"{_key_prefix()}:login-ip:" + (request.remote_addr or "unknown")
+
+
+def _login_user_key() -> str:
+    username = (request.form.get("username") or "").strip().lower()[:254]
+    return f"{_key_prefix()}:login-user:{username}"
+
+
+def _limit(key: str):  # type: ignore[no-untyped-def]
+    return lambda: str(current_app.config.get(key) or "")
+
+
+def _failed_login(response) -> bool:  # type: ignore[no-untyped-def]
+    return bool(response.status_code == 401)
+
+
+def _record_lockout(limit: RequestLimit) -> None:
+    record(
+        "auth.locked_out",
+        ip=request.remote_addr,
+        username=(request.form.get("username") or "")[:64],
+        limit=str(limit.limit),
+        by="ip" if ":login-ip:" in str(limit.key) else "username",
+    )
+    db.session.commit()
+
+
+_login_limits = {
+    "methods": ["POST"],
+    "deduct_when": _failed_login,
+    "on_breach": _record_lockout,
+}
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _limit("LOGIN_LIMIT_PER_IP"),
+    key_func=_login_ip_key,
+    meta_limits=[_limit("LOGIN_LOCKOUT_HOUR"), _limit("LOGIN_LOCKOUT_DAY")],
+    **_login_limits,  # type: ignore[arg-type]
+)
+@limiter.limit(
+    _limit("LOGIN_LIMIT_PER_USER"),
+    key_func=_login_user_key,
+    meta_limits=[_limit("LOGIN_LOCKOUT_HOUR"), _limit("LOGIN_LOCKOUT_DAY")],
+    **_login_limits,  # type: ignore[arg-type]
+)
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -55,13 +126,26 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
-    if current_user.is_authenticated:
-        user = current_user._get_current_object()
-        logout_user()
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    end_session()
+    db.session.commit()
+    if user is not None:
         user_sessions_revoked.send(user, reason="logout")
-    session.clear()
-    flash(_("You have signed out."), "info")
+    if request.form.get("reason") == "expired":
+        flash(_("Your session expired after inactivity. Please sign in again."), "warning")
+    else:
+        flash(_("You have signed out."), "info")
+    if is_api_request():
+        return jsonify(ok=True, login_url=url_for("auth.login"))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/keepalive", methods=["POST"])
+@login_required
+def keepalive():  # type: ignore[no-untyped-def]
+    """ "Stay signed in": the request itself refreshed the idle clock (auth/session.py);
+    the answer tells every tab the new deadlines."""
+    return jsonify(remaining_seconds())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext as _
 
 from helpdesk.errors import InvalidInput
 
@@ -55,16 +56,17 @@ def check_password_policy(password: str, *, admin: bool = False, username: str =
     minimum = MIN_LENGTH_ADMIN if admin else MIN_LENGTH
     if len(password) < minimum:
         raise InvalidInput(
-            f"The password must have at least {minimum} characters.", field="password"
+            _("The password must have at least %(n)s characters.", n=minimum), field="password"
         )
     if len(password) > MAX_LENGTH:
         raise InvalidInput(
-            f"The password must have at most {MAX_LENGTH} characters.", field="password"
+            _("The password must have at most %(n)s characters.", n=MAX_LENGTH), field="password"
         )
     lowered = password.lower()
     if lowered in common_passwords():
         raise InvalidInput(
-            "This password is too common; choose one that is harder to guess.", field="password"
+            _("This password is too common; choose one that is harder to guess."),
+            field="password",
         )
     if username and lowered == username.lower():
-        raise InvalidInput("The password must not be the user name.", field="password")
+        raise InvalidInput(_("The password must not be the user name."), field="password")

@@ -1,0 +1,49 @@
+"""Login sessions kept on the server (see auth/models.py for why)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from helpdesk.auth.models import LoginSession
+from helpdesk.db import utcnow
+from helpdesk.extensions import db
+from helpdesk.users.models import User
+
+
+def open_login_session(
+    user: User, *, ip: str | None, user_agent: str = "", lifetime_hours: int
+) -> LoginSession:
+    """A new server-side session for `user`; also drops this user's rows past their lifetime."""
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            LoginSession.created_at < utcnow() - timedelta(hours=lifetime_hours),
+        )
+    )
+    row = LoginSession(
+        id=secrets.token_hex(32),
+        user_id=user.id,
+        created_at=utcnow(),
+        ip=ip,
+        user_agent=(user_agent or "")[:255],
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def login_session_valid(session_id: str | None, user_id: int) -> bool:
+    if not session_id or not isinstance(session_id, str):
+        return False
+    row = db.session.get(LoginSession, session_id)
+    return row is not None and row.user_id == user_id
+
+
+def close_login_session(session_id: str | None) -> None:
+    """Logout: the cookie that names this id is refused from now on, wherever it was copied."""
+    if session_id and isinstance(session_id, str):
+        db.session.execute(delete(LoginSession).where(LoginSession.id == session_id))
+        db.session.flush()
