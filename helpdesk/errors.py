@@ -1,15 +1,47 @@
-"""Domain errors raised by services; the app maps each to one HTTP status."""
+"""Domain errors raised by services; the app maps each to one HTTP status.
+
+Services raise with English source text, e.g. ``InvalidInput("At most %(n)s files.", n=5)``.
+`babel.cfg`'s extraction keywords put those literals into the catalogues, and
+`message` translates them into the reader's language when shown (services never
+know who reads the message, so translating at raise time would be wrong for
+socket events and CLI output).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class HelpdeskError(Exception):
     status_code = 400
 
-    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+    def __init__(self, message: str = "", *, field: str | None = None, **params: Any) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
+        self.params = params
         self.field = field
+
+    @property
+    def message(self) -> str:
+        from flask_babel import gettext
+
+        if not self._message:
+            return ""
+        text = str(self._message)
+        params = dict(self.params)
+        if "%(field)s" in text:
+            params.setdefault("field", self.field or "")
+        # gettext outside a request (CLI) falls back to the source text; without
+        # params no %-formatting happens, so a literal "%" stays safe.
+        return gettext(text, **params) if params else gettext(text)
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = value
+        self.params = {}
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotFound(HelpdeskError):

@@ -9,6 +9,7 @@ from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
+from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
 from helpdesk.tickets.models import EventKind, Priority, Status
 from helpdesk.users.models import Role
@@ -110,4 +111,5 @@ def register(app: Flask) -> None:
         ticket_perm=ticket_perm,
         url_with=url_with,
         get_locale=get_locale,
+        js_strings=js_strings,
     )

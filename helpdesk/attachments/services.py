@@ -126,13 +126,14 @@ def store_upload(
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     head = upload.stream.read(8192)
     if not head:
-        raise InvalidInput(f"The file {name!r} is empty.", field="attachments")
+        raise InvalidInput("The file %(name)s is empty.", field="attachments", name=name)
     content_type = _detect_type(head, extension)
     if content_type is None or extension not in ALLOWED_TYPES.get(content_type, ()):
         raise InvalidInput(
-            f"The file {name!r} is not an allowed type (images, PDF, Office/OpenDocument "
+            "The file %(name)s is not an allowed type (images, PDF, Office/OpenDocument "
             "documents, ZIP or plain text), or its content does not match its extension.",
             field="attachments",
+            name=name,
         )
     stored_name = secrets.token_hex(20)
     directory = upload_root() / stored_name[:2]
@@ -147,8 +148,9 @@ def store_upload(
                 size += len(chunk)
                 if size > max_bytes:
                     raise PayloadTooLarge(
-                        f"The file {name!r} is larger than the limit of "
-                        f"{current_app.config['MAX_UPLOAD_MB']} MB."
+                        "The file %(name)s is larger than the limit of %(mb)s MB.",
+                        name=name,
+                        mb=current_app.config["MAX_UPLOAD_MB"],
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -177,7 +179,7 @@ def check_upload_count(uploads: Iterable[Upload]) -> list[Upload]:
     files = [u for u in uploads if u.filename]
     limit = int(current_app.config["MAX_FILES_PER_UPLOAD"])
     if len(files) > limit:
-        raise InvalidInput(f"At most {limit} files at once.", field="attachments")
+        raise InvalidInput("At most %(n)s files at once.", field="attachments", n=limit)
     return files
 
 

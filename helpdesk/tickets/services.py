@@ -50,7 +50,11 @@ def _parse(enum_cls: Any, value: Any, field_name: str) -> Any:
         return enum_cls(value)
     except ValueError:
         allowed = ", ".join(m.value for m in enum_cls)
-        raise InvalidInput(f"{field_name} must be one of: {allowed}.", field=field_name) from None
+        raise InvalidInput(
+            "%(field)s must be one of: %(allowed)s.",
+            field=field_name,
+            allowed=allowed,
+        ) from None
 
 
 def _event(
@@ -108,7 +112,9 @@ def _clean_title(title: str) -> str:
     if not title:
         raise InvalidInput("A title is required.", field="title")
     if len(title) > TITLE_MAX:
-        raise InvalidInput(f"The title may have at most {TITLE_MAX} characters.", field="title")
+        raise InvalidInput(
+            "The title may have at most %(n)s characters.", field="title", n=TITLE_MAX
+        )
     return title
 
 
@@ -117,7 +123,7 @@ def _clean_body(body: str, field_name: str) -> str:
     if not body:
         raise InvalidInput("Write something first.", field=field_name)
     if len(body) > BODY_MAX:
-        raise InvalidInput(f"At most {BODY_MAX} characters.", field=field_name)
+        raise InvalidInput("At most %(n)s characters.", field=field_name, n=BODY_MAX)
     return body
 
 
@@ -219,7 +225,7 @@ def parse_filters(args: Any) -> TicketFilters:
         try:
             return int(raw)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{key} must be a number.", field=key) from None
+            raise InvalidInput("%(field)s must be a number.", field=key) from None
 
     statuses = [_parse(Status, s, "status").value for s in getlist("status")]
     priorities = [_parse(Priority, p, "priority").value for p in getlist("priority")]
@@ -233,7 +239,9 @@ def parse_filters(args: Any) -> TicketFilters:
             ) from None
     sort = args.get("sort") or "newest"
     if sort not in SORTS:
-        raise InvalidInput(f"sort must be one of: {', '.join(SORTS)}.", field="sort")
+        raise InvalidInput(
+            "sort must be one of: %(allowed)s.", field="sort", allowed=", ".join(SORTS)
+        )
     q = (args.get("q") or "").strip()[:200]
     return TicketFilters(
         status=statuses,
@@ -254,7 +262,7 @@ def _parse_date(raw: Any, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(str(raw))
     except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-01-31.", field=name) from None
+        raise InvalidInput("%(field)s must be a date like 2026-01-31.", field=name) from None
 
 
 def text_search_clause(q: str) -> Any:
@@ -585,7 +593,7 @@ def _check_category_name_free(name: str, exclude_id: int | None = None) -> None:
     if exclude_id is not None:
         query = query.where(Category.id != exclude_id)
     if db.session.scalar(query) is not None:
-        raise Conflict(f"A category named {name!r} already exists.", field="name")
+        raise Conflict("A category named %(name)s already exists.", field="name", name=name)
 
 
 def list_categories(*, active_only: bool = True) -> list[Category]:

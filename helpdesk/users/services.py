@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -87,7 +88,7 @@ def create_user(
     if check_policy:
         check_password_policy(password, admin=role == Role.ADMIN, username=username)
     if find_by_username(username) is not None:
-        raise Conflict(f"The user name {username!r} is already taken.", field="username")
+        raise Conflict("The user name %(name)s is already taken.", field="username", name=username)
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
         raise Conflict("That e-mail address is already in use.", field="email")
     user = User(
@@ -141,6 +142,50 @@ def update_user(
             )
             user.role = new_role
             user.session_version += 1
+    db.session.flush()
+    return user
+
+
+LOCALES = ("es", "en")
+THEMES = ("light", "dark")
+_UNSET: Any = object()
+
+
+def update_profile(
+    actor: User,
+    user: User,
+    *,
+    full_name: str | None = None,
+    email: str | None = None,
+    locale: str | None = _UNSET,
+    theme: str | None = _UNSET,
+) -> User:
+    """A person edits their own name, e-mail and preferences (admins may edit anyone's).
+
+    `locale`/`theme` None (or "") means "follow the browser"; leaving them out
+    keeps the saved value, so the navbar toggle can save just the theme.
+    """
+    if actor.id != user.id and not can_manage_users(actor):
+        raise PermissionDenied("You can only change your own profile.")
+    if full_name is not None:
+        user.full_name = _clean_full_name(full_name)
+    if email is not None:
+        cleaned = _clean_email(email)
+        if cleaned and db.session.scalar(
+            select(User.id).where(func.lower(User.email) == cleaned.lower(), User.id != user.id)
+        ):
+            raise Conflict("That e-mail address is already in use.", field="email")
+        if cleaned != user.email:
+            record("user.email_changed", actor=actor, target=user)
+        user.email = cleaned
+    if locale is not _UNSET:
+        if locale and locale not in LOCALES:
+            raise InvalidInput("Language must be Spanish or English.", field="locale")
+        user.locale = locale or None
+    if theme is not _UNSET:
+        if theme and theme not in THEMES:
+            raise InvalidInput("Theme must be light or dark.", field="theme")
+        user.theme = theme or None
     db.session.flush()
     return user
 

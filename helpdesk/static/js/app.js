@@ -2,20 +2,94 @@
 (function () {
   "use strict";
   var root = document.documentElement;
+  var strings = {};
+  try {
+    var block = document.getElementById("i18n-strings");
+    if (block) { strings = JSON.parse(block.textContent || "{}"); }
+  } catch (e) { strings = {}; }
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
+
+  // Translated UI strings rendered by the server (helpdesk/i18n.py js_strings).
+  function t(key) { return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key; }
+
+  // A short notice in the polite live region (#toast-area): screen readers read it.
+  function toast(message, kind) {
+    var area = document.getElementById("toast-area");
+    if (!area || !window.bootstrap) { return null; }
+    var el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + (kind || "primary");
+    el.setAttribute("role", kind === "danger" ? "alert" : "status");
+    var wrap = document.createElement("div");
+    wrap.className = "d-flex";
+    var body = document.createElement("div");
+    body.className = "toast-body";
+    body.textContent = message;
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "btn-close btn-close-white me-2 m-auto";
+    btn.setAttribute("data-bs-dismiss", "toast");
+    btn.setAttribute("aria-label", t("close"));
+    wrap.appendChild(body);
+    wrap.appendChild(btn);
+    el.appendChild(wrap);
+    area.appendChild(el);
+    el.addEventListener("hidden.bs.toast", function () { el.remove(); });
+    new window.bootstrap.Toast(el, { delay: 5000 }).show();
+    return el;
+  }
+
+  function postJSON(url, data) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest" },
+      body: JSON.stringify(data || {})
+    });
+  }
+
   window.helpdesk = window.helpdesk || {};
   window.helpdesk.csrfToken = csrfToken;
+  window.helpdesk.t = t;
+  window.helpdesk.toast = toast;
+  window.helpdesk.postJSON = postJSON;
 
-  document.querySelectorAll("#theme-toggle").forEach(function (btn) {
+  // Theme switch: applied at once, kept in localStorage (used before login and by
+  // theme-init.js) and, when signed in, saved in the profile for the next login.
+  function currentTheme() { return root.getAttribute("data-bs-theme") === "dark" ? "dark" : "light"; }
+  function syncToggles() {
+    var dark = currentTheme() === "dark";
+    document.querySelectorAll(".theme-toggle").forEach(function (btn) {
+      btn.setAttribute("aria-pressed", dark ? "true" : "false");
+    });
+  }
+  syncToggles();
+  document.querySelectorAll(".theme-toggle").forEach(function (btn) {
     btn.addEventListener("click", function () {
-      var next = root.getAttribute("data-bs-theme") === "dark" ? "light" : "dark";
+      var next = currentTheme() === "dark" ? "light" : "dark";
       root.setAttribute("data-bs-theme", next);
-      try { localStorage.setItem("helpdesk-theme", next); } catch (e) { /* ignore */ }
+      root.removeAttribute("data-server-theme");
+      try { localStorage.setItem("helpdesk-theme", next); } catch (e) { /* private mode */ }
+      syncToggles();
+      var url = document.body.getAttribute("data-theme-url");
+      if (url) {
+        postJSON(url, { theme: next }).then(function (r) {
+          if (!r.ok) { toast(t("error"), "danger"); }
+        }).catch(function () { toast(t("error"), "danger"); });
+      }
       document.dispatchEvent(new CustomEvent("helpdesk:theme", { detail: next }));
     });
   });
+
+  // Mark fresh content (e.g. a new chat message or timeline entry) for a short
+  // highlight; CSS turns the animation off under prefers-reduced-motion.
+  window.helpdesk.highlight = function (el) {
+    if (!el) { return; }
+    el.classList.remove("just-arrived");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("just-arrived");
+  };
 })();
