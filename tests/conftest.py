@@ -79,7 +79,15 @@ def database(tmp_path) -> Iterator[TestDatabase]:
 
 
 class Client(FlaskClient):
-    """Test client that sends a valid CSRF token with every form POST unless told not to."""
+    """Test client that sends a valid CSRF token with every form POST unless told not to.
+
+    It asks for English pages (Accept-Language: en) so tests can assert the source
+    strings; the app's default is Spanish, and tests of language choice set the header.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def csrf_token(self) -> str:
         with self.session_transaction() as sess:
