@@ -315,6 +315,9 @@ def check_system(production: bool) -> None:
             results.append((True, "Redis reachable", ""))
         except Exception as exc:
             results.append((False, "Redis reachable", f"{exc}; start Redis or unset REDIS_URL"))
+    results.append(
+        sqlite_processes_check(current_app.config["SQLALCHEMY_DATABASE_URI"], os.environ)
+    )
     if production:
         results.extend(production_warnings())
     failed = 0
@@ -359,6 +362,18 @@ def production_warnings() -> list[tuple[bool, str, str]]:
         )
     )
     return out
+
+
+def sqlite_processes_check(database_url: str, env: Any) -> tuple[bool, str, str]:
+    """SQLite serialises writers across processes; beyond one, use a database server."""
+    counts = [env.get(k, "").strip() for k in ("WEB_CONCURRENCY", "HELPDESK_PROCESSES")]
+    several = any(c.isdigit() and int(c) > 1 for c in counts)
+    return (
+        not (str(database_url).startswith("sqlite") and several),
+        "database suits the number of server processes",
+        "SQLite with several server processes: use PostgreSQL or MySQL/MariaDB "
+        "(DATABASE_URL), or run one process (WEB_CONCURRENCY=1)",
+    )
 
 
 @click.command("generate-secret-key")
