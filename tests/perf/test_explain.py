@@ -38,8 +38,10 @@ def _plan_problems(statement: str, parameters: Any) -> list[str]:
                 # A bare SCAN of tickets is fine only as the primary-key walk of an
                 # ORDER BY id ... LIMIT (no temporary sort): it stops after one page.
                 ordered = "ORDER BY" in statement and "LIMIT" in statement
-                if m.group(1) != "tickets" or not ordered or any(
-                    "TEMP B-TREE FOR ORDER BY" in d for d in details
+                if (
+                    m.group(1) != "tickets"
+                    or not ordered
+                    or any("TEMP B-TREE FOR ORDER BY" in d for d in details)
                 ):
                     problems.append(detail)
         return problems
