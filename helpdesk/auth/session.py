@@ -25,6 +25,7 @@ OPEN_ENDPOINTS = {
     "auth.logout",
     "auth.change_password",
     "auth.keepalive",
+    "auth.session_status",
     "main.healthz",
     "static",
 }
@@ -137,7 +138,10 @@ def register(app: Flask) -> None:
             flash(_("Your session expired after inactivity. Please sign in again."), "warning")
             return redirect(url_for("auth.login"))
         # Background polling must not keep a session alive forever.
-        if request.headers.get("X-Session-Passive") != "1":
+        if (
+            request.headers.get("X-Session-Passive") != "1"
+            and request.endpoint != "auth.session_status"
+        ):
             session["seen_at"] = int(clock())
         if current_user.must_change_password and request.endpoint not in OPEN_ENDPOINTS:
             if is_api_request():

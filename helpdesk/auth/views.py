@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -106,6 +107,8 @@ _login_limits = {
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
+    if request.args.get("expired") == "1" and not session.get("_flashes"):
+        flash(_("Your session expired after inactivity. Please sign in again."), "warning")
     form = LoginForm()
     if form.validate_on_submit():
         result = users.authenticate(form.username.data, form.password.data, ip=request.remote_addr)
@@ -131,10 +134,7 @@ def logout():  # type: ignore[no-untyped-def]
     db.session.commit()
     if user is not None:
         user_sessions_revoked.send(user, reason="logout")
-    if request.form.get("reason") == "expired":
-        flash(_("Your session expired after inactivity. Please sign in again."), "warning")
-    else:
-        flash(_("You have signed out."), "info")
+    flash(_("You have signed out."), "info")
     if is_api_request():
         return jsonify(ok=True, login_url=url_for("auth.login"))
     return redirect(url_for("auth.login"))
@@ -145,6 +145,13 @@ def logout():  # type: ignore[no-untyped-def]
 def keepalive():  # type: ignore[no-untyped-def]
     """ "Stay signed in": the request itself refreshed the idle clock (auth/session.py);
     the answer tells every tab the new deadlines."""
+    return jsonify(remaining_seconds())
+
+
+@bp.route("/session/status")
+@login_required
+def session_status():  # type: ignore[no-untyped-def]
+    """Read-only: the deadlines as the server sees them (never extends the session)."""
     return jsonify(remaining_seconds())
 
 
