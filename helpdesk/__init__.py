@@ -84,8 +84,18 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.audit.views import bp as audit_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.main.views import bp as main_bp
+    from helpdesk.reports.views import bp as reports_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.users.views import bp as users_bp
 
-    for bp in (auth_bp, main_bp, tickets_bp, attachments_bp, admin_bp, audit_bp, users_bp):
+    for bp in (
+        auth_bp,
+        main_bp,
+        tickets_bp,
+        attachments_bp,
+        admin_bp,
+        audit_bp,
+        users_bp,
+        reports_bp,
+    ):
         app.register_blueprint(bp)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from helpdesk.extensions import db
+from helpdesk.reports import services as reports
 from helpdesk.tickets import services as tickets
 
 bp = Blueprint("main", __name__)
@@ -15,10 +16,29 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def dashboard():  # type: ignore[no-untyped-def]
+    """The page shell; static/js/dashboard.js fetches the figures from dashboard_data."""
     actor = current_user._get_current_object()
-    counts = tickets.status_counts(actor)
     recent = tickets.list_tickets(actor, tickets.TicketFilters(sort="updated"), limit=10).items
-    return render_template("main/dashboard.html", counts=counts, recent=recent)
+    return render_template(
+        "main/dashboard.html",
+        recent=recent,
+        trend_days=reports.TREND_DAYS,
+        default_days=reports.DEFAULT_TREND_DAYS,
+        overdue_days=reports.OVERDUE_DAYS,
+    )
+
+
+@bp.route("/dashboard/data")
+@login_required
+def dashboard_data():  # type: ignore[no-untyped-def]
+    actor = current_user._get_current_object()
+    try:
+        days = int(request.args.get("days", reports.DEFAULT_TREND_DAYS))
+    except ValueError:
+        days = -1  # rejected by the service with a clear message
+    response = jsonify(reports.dashboard_data(actor, days))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/healthz")

@@ -1,0 +1,112 @@
+"""Reports page and exports. Thin: parse filters, call services, commit the audit row, stream."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from helpdesk.errors import InvalidInput
+from helpdesk.extensions import db
+from helpdesk.reports import permissions as perm
+from helpdesk.reports import services
+from helpdesk.reports.forms import DateRangeForm
+from helpdesk.tickets import services as tickets
+from helpdesk.users.services import technicians
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _download_headers(fmt: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{services.export_filename(fmt)}"',
+        # The file is personal data: no shared cache may keep it.
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+@bp.route("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    actor = _actor()
+    if not perm.can_view_reports(actor):
+        abort(403)
+    form = DateRangeForm(request.args)
+    form.validate()
+    filters = tickets.parse_filters(request.args)
+    summary = services.report_summary(actor, filters)
+    return render_template(
+        "reports/index.html",
+        form=form,
+        filters=filters,
+        summary=summary,
+        applied=services.describe_filters(filters),
+        export_args=services.filters_args(filters),
+        pdf_limit=services.PDF_ROW_LIMIT,
+        categories=tickets.list_categories(active_only=False),
+        staff=technicians() if actor.is_admin else [],
+        humanise=services.humanise_seconds,
+    )
+
+
+def _start_export(fmt: str):  # type: ignore[no-untyped-def]
+    actor = _actor()
+    if not perm.can_export(actor):
+        abort(403)
+    filters = tickets.parse_filters(request.args)
+    return actor, filters
+
+
+@bp.route("/export.csv")
+@login_required
+def export_csv():  # type: ignore[no-untyped-def]
+    actor, filters = _start_export("csv")
+    services.record_export(actor, "csv", filters, ip=request.remote_addr)
+    db.session.commit()  # audited before the first byte leaves
+    body = stream_with_context(chunk.encode("utf-8") for chunk in services.iter_csv(actor, filters))
+    return Response(body, mimetype=MIMETYPES["csv"], headers=_download_headers("csv"))
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export_xlsx():  # type: ignore[no-untyped-def]
+    actor, filters = _start_export("xlsx")
+    services.record_export(actor, "xlsx", filters, ip=request.remote_addr)
+    db.session.commit()
+    body = stream_with_context(services.iter_xlsx(actor, filters))
+    return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))
+
+
+@bp.route("/export.pdf")
+@login_required
+def export_pdf():  # type: ignore[no-untyped-def]
+    actor, filters = _start_export("pdf")
+    try:
+        rows = services.check_pdf_size(actor, filters)
+    except InvalidInput as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
+    data = services.build_pdf(actor, filters)
+    services.record_export(actor, "pdf", filters, ip=request.remote_addr, rows=rows)
+    db.session.commit()
+    return Response(data, mimetype=MIMETYPES["pdf"], headers=_download_headers("pdf"))
