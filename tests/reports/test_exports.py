@@ -272,3 +272,16 @@ def test_pdf_without_any_unicode_font_still_works(client, scenario, monkeypatch,
     resp = client.get("/reports/export.pdf")
     assert resp.status_code == 200
     assert "Tickets report" in "\n".join(read_pdf_text(resp))
+
+
+def test_pdf_follows_the_readers_locale(client, scenario):
+    now, rows, people = scenario
+    people["admin"].locale = "es"
+    db.session.commit()
+    client.login("boss")
+    pages = read_pdf_text(client.get("/reports/export.pdf?priority=urgent"))
+    text = "\n".join(pages)
+    assert "Informe de tickets" in text
+    assert "Prioridad: Urgente" in text
+    assert f"Página 1 / {len(pages)}" in pages[0]
+    assert rows[0].number in text
