@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Select, SmallInteger, and_, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Select,
+    SmallInteger,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.attachments.services import Upload, check_upload_count, store_upload
@@ -86,25 +96,52 @@ def _event(
 
 
 def next_ticket_number(year: int | None = None) -> str:
-    """Allocate TKT-<year>-<n>; the UPDATE's row lock makes it collision-free."""
+    """Allocate TKT-<year>-<n>; never the same number twice, also under concurrency.
+
+    The UPDATE takes the year row's write lock, so concurrent creators queue on it
+    until the holder commits; the SELECT that follows in the same transaction reads
+    the transaction's own write (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ
+    and SQLite alike), so each creator gets its own value.
+    """
     year = year or datetime.now(timezone.utc).year
-    for _ in range(3):
-        result = db.session.execute(
-            update(TicketSequence)
-            .where(TicketSequence.year == year)
-            .values(last_value=TicketSequence.last_value + 1)
-        )
-        if result.rowcount == 1:
-            value = db.session.scalar(
-                select(TicketSequence.last_value).where(TicketSequence.year == year)
-            )
-            return f"TKT-{year}-{value:06d}"
-        try:  # first ticket of the year: create the row; a racing creator may win
+    _ensure_sequence_row(year)
+    db.session.execute(
+        update(TicketSequence)
+        .where(TicketSequence.year == year)
+        .values(last_value=TicketSequence.last_value + 1)
+        .execution_options(synchronize_session=False)
+    )
+    value = db.session.scalar(select(TicketSequence.last_value).where(TicketSequence.year == year))
+    if value is None:  # the row vanished: only a hand-edited database gets here
+        raise Conflict("Could not allocate a ticket number; try again.")
+    return f"TKT-{year}-{value:06d}"
+
+
+def _ensure_sequence_row(year: int) -> None:
+    """Create the year's counter row the first time, without racing other creators.
+
+    On MariaDB/MySQL, transactions that INSERT the same new key and then UPDATE it
+    deadlock (each keeps a shared lock from the duplicate-key check) and InnoDB rolls
+    the loser back whole, savepoint included. So the row is inserted and committed
+    on a connection of its own and the request's transaction only ever UPDATEs it.
+    SQLite has a single writer, so a savepoint is enough there (and a second
+    connection would wait for our own write lock).
+    """
+    if db.session.scalar(select(TicketSequence.year).where(TicketSequence.year == year)):
+        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        try:
             with db.session.begin_nested():
                 db.session.add(TicketSequence(year=year, last_value=0))
         except IntegrityError:
-            pass
-    raise Conflict("Could not allocate a ticket number; try again.")
+            pass  # another creator made it first
+        return
+    with db.engine.connect() as connection:
+        try:
+            connection.execute(insert(TicketSequence).values(year=year, last_value=0))
+            connection.commit()
+        except IntegrityError:
+            connection.rollback()  # another creator made it first
 
 
 def _clean_title(title: str) -> str:
@@ -422,6 +459,8 @@ def create_ticket(
 
 
 def take_ticket(actor: User, ticket: Ticket) -> Ticket:
+    if not perm.can_view_ticket(actor, ticket):
+        raise NotFound("No such ticket.")
     if not perm.can_take(actor, ticket):
         if ticket.assignee_id is not None and actor.is_staff:
             raise Conflict("Someone else has already taken this ticket.")
