@@ -59,6 +59,8 @@ i18n: install
 	  --project=Helpdesk -o helpdesk/translations/messages.pot .
 	$(BIN)/pybabel update -i helpdesk/translations/messages.pot -d helpdesk/translations \
 	  --no-fuzzy-matching --ignore-obsolete
+	@# The extraction time changes on every run and only makes merge conflicts.
+	sed -i '/^"POT-Creation-Date:/d' helpdesk/translations/messages.pot helpdesk/translations/*/LC_MESSAGES/messages.po
 	$(BIN)/pybabel compile -d helpdesk/translations --use-fuzzy
 
 i18n-compile: install
