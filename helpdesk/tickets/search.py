@@ -8,7 +8,7 @@
 - PostgreSQL: a stored generated `tsvector` column with the `simple`
   configuration (no stemming: Spanish and English both work) and a GIN index.
 
-Every term must match (AND), each as a prefix ("impres" finds "impresora").
+Every word must match (AND); a word ending in `*` is a prefix ("impres*").
 A query that looks like a ticket number (`TKT-2026-000123`) is an exact match
 on the number instead, through its unique index.
 
@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, column, false, literal_column, select, table, text
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
 
 NUMBER_RE = re.compile(r"^\s*TKT-\d{4}-\d{1,9}\s*$", re.IGNORECASE)
-TERM_RE = re.compile(r"\w+", re.UNICODE)
+TERM_RE = re.compile(r"(\w+)(\*?)", re.UNICODE)
 MAX_TERMS = 8
 MYSQL_MIN_TOKEN = 3  # innodb_ft_min_token_size: shorter words are not in the index
 
@@ -127,36 +127,87 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return name not in EXTRA_NAMES
 
 
-def terms(q: str) -> list[str]:
-    return TERM_RE.findall(q or "")[:MAX_TERMS]
+def _words(q: str, dialect: str) -> list[tuple[str, bool]]:
+    """(word, is_prefix) pairs; `impres*` asks for a prefix, plain words match whole.
 
-
-def match_clause(q: str) -> ColumnElement[bool]:
-    """The WHERE clause for a free-text query `q` on tickets (title and description)."""
-    if NUMBER_RE.match(q or ""):
-        return Ticket.number == q.strip().upper()
-    words = terms(q)
-    dialect = db.engine.dialect.name
+    Whole words keep a search as cheap at a million tickets as at ten thousand:
+    the engines read a word's postings lazily in id order, but must merge every
+    posting of every word a prefix covers.
+    """
+    words = [(m.group(1), bool(m.group(2))) for m in TERM_RE.finditer(q or "")][:MAX_TERMS]
     if dialect in ("mysql", "mariadb"):
-        words = [w for w in words if len(w) >= MYSQL_MIN_TOKEN]
+        words = [(w, p) for w, p in words if len(w) >= MYSQL_MIN_TOKEN]
+    return words
+
+
+def is_number(q: str) -> bool:
+    return bool(NUMBER_RE.match(q or ""))
+
+
+def _uses_fts_join(q: str, narrow: bool) -> bool:
+    return db.engine.dialect.name == "sqlite" and not narrow and not is_number(q)
+
+
+_FTS = table(SQLITE_FTS, column("rowid"))
+
+
+def search_tickets(query: Select[Any], q: str, *, narrow: bool = False) -> Select[Any]:
+    """Restrict a tickets query to the tickets matching `q` (the one search entry point).
+
+    `narrow` says the query already selects few tickets (a user's own): then
+    each of those is checked against the index, instead of walking the matches.
+    On SQLite the wide case joins the FTS table so that pages walk its rowids
+    newest-first and stop after one page (see `id_column`).
+    """
+    if not _uses_fts_join(q, narrow):
+        return query.where(match_clause(q, correlated=narrow))
+    words = _words(q, "sqlite")
+    query = query.join(_FTS, _FTS.c.rowid == Ticket.id)  # also when empty: see id_column
+    if not words:
+        return query.where(false())
+    return query.where(text(f"{SQLITE_FTS} MATCH :fts_q").bindparams(fts_q=_fts5_query(words)))
+
+
+def id_column(q: str, *, narrow: bool = False) -> ColumnElement[Any]:
+    """The id to sort and page by: the FTS rowid (same value) when `search_tickets` joined it,
+    so SQLite reads the matches in id order instead of sorting all of them."""
+    if q and _uses_fts_join(q, narrow):
+        return _FTS.c.rowid
+    return Ticket.id
+
+
+def _fts5_query(words: list[tuple[str, bool]]) -> str:
+    # Each word quoted, so nothing the user types is FTS syntax.
+    return " ".join(f'"{w}"' + ("*" if prefix else "") for w, prefix in words)
+
+
+def match_clause(q: str, *, correlated: bool = False) -> ColumnElement[bool]:
+    """The WHERE clause for a free-text query `q` on tickets (title and description)."""
+    if is_number(q):
+        return Ticket.number == q.strip().upper()
+    dialect = db.engine.dialect.name
+    words = _words(q, dialect)
     if not words:
         return false()
     if dialect == "sqlite":
-        # Each term quoted (no FTS syntax from the user) and used as a prefix.
-        fts_query = " ".join(f'"{w}"*' for w in words)
+        if correlated:  # one index probe per candidate row
+            return text(
+                f"tickets.id IN (SELECT rowid FROM {SQLITE_FTS} "
+                f"WHERE {SQLITE_FTS} MATCH :fts_q AND rowid = tickets.id)"
+            ).bindparams(fts_q=_fts5_query(words))
         matching = (
             select(literal_column("rowid"))
             .select_from(text(SQLITE_FTS))
-            .where(text(f"{SQLITE_FTS} MATCH :fts_q").bindparams(fts_q=fts_query))
+            .where(text(f"{SQLITE_FTS} MATCH :fts_q").bindparams(fts_q=_fts5_query(words)))
         )
         return Ticket.id.in_(matching)
     if dialect == "postgresql":
         plain = str.maketrans(_ACCENTED, _PLAIN)
-        ts_query = " & ".join(f"{w.translate(plain)}:*" for w in words)
+        ts_query = " & ".join(w.translate(plain) + (":*" if p else "") for w, p in words)
         return literal_column(f"tickets.{PG_COLUMN}").op("@@")(
             text("to_tsquery('simple', :ts_q)").bindparams(ts_q=ts_query)
         )
-    boolean = " ".join(f"+{w}*" for w in words)
+    boolean = " ".join(f"+{w}" + ("*" if p else "") for w, p in words)
     return text(
         "MATCH (tickets.title, tickets.description) AGAINST (:ft_q IN BOOLEAN MODE)"
     ).bindparams(ft_q=boolean)

@@ -23,15 +23,18 @@ def test_words_prefixes_accents_and_number(people, make_ticket):
         "La impresora de la planta 3 no imprime",
         "Impresora de Bob",
     }
-    assert _titles(admin, "impres planta") == {"La impresora de la planta 3 no imprime"}
+    assert _titles(admin, "impres* planta") == {"La impresora de la planta 3 no imprime"}
+    assert _titles(admin, "impres planta") == set()  # whole words unless `*` asks for a prefix
     assert _titles(admin, "printer") == {"VPN drops every hour"}  # the description counts
     assert _titles(admin, "extension muda") == {"Teléfono sin tono"}
+    assert _titles(alice, "extension muda") == {"Teléfono sin tono"}
     # Only what the actor may see: alice does not find bob's ticket.
     assert _titles(alice, "impresora") == {"La impresora de la planta 3 no imprime"}
     # A ticket number is an exact match on the number.
     assert _titles(admin, hidden.number.lower()) == {"Impresora de Bob"}
     assert _titles(alice, hidden.number) == set()
     # Search syntax from the user is data, never operators.
+    assert _titles(admin, 'impresora" -"* ^( NEAR') == set()
     assert _titles(admin, 'impresora" -"* ^(') == {
         "La impresora de la planta 3 no imprime",
         "Impresora de Bob",
@@ -63,3 +66,25 @@ def test_search_through_the_list_page(client, people, make_ticket):
     body = client.get("/tickets?q=outlook").get_data(as_text=True)
     assert "Outlook se cierra" in body
     assert "Wi-Fi de la sala" not in body
+
+
+def test_pages_of_search_results(people, make_ticket):
+    """Keyset pages over a search walk every match once, newest first, for each role."""
+    alice = people["user"]
+    ids = [make_ticket(alice, title=f"Correo caído {i}").id for i in range(7)]
+    make_ticket(alice, title="Something else")
+    for actor in (people["admin"], people["tech"], alice):
+        seen, cursor = [], None
+        filters = services.parse_filters({"q": "correo"})
+        while True:
+            page = services.list_tickets(actor, filters, cursor=cursor, limit=3)
+            seen += [t.id for t in page.items]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert seen == sorted(ids, reverse=True), actor.username
+        oldest = services.list_tickets(
+            actor, services.parse_filters({"q": "correo", "sort": "oldest"})
+        )
+        assert [t.id for t in oldest.items] == ids
+        assert services.count_tickets(actor, filters) == 7
