@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-deps lint format clean i18n i18n-compile
+.PHONY: install run test test-deps lint format clean bench-latency bench-load i18n i18n-compile
 
 install: $(STAMP)
 
@@ -36,6 +36,15 @@ test-deps: install
 
 test: test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/README.md): DB=sqlite|postgresql|mysql
+DB ?= sqlite
+SIZE ?= 1000000
+bench-latency: install
+	$(BIN)/python bench/latency.py --db $(DB)
+
+bench-load: install
+	$(BIN)/python bench/load.py --db $(DB) --size $(SIZE)
 
 lint: install
 	$(BIN)/ruff check .
