@@ -6,6 +6,14 @@ import secrets
 
 from flask import Flask, Response, g
 
+# For files served to the browser (attachments): nothing in them may run, load, submit,
+# or be framed. base-uri, form-action and frame-ancestors do not fall back to
+# default-src, so they are spelled out.
+FILE_CSP = (
+    "default-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'; sandbox"
+)
+
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
@@ -15,6 +23,12 @@ def csp_nonce() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def _fresh_nonce() -> None:
+        # `g` lives as long as the app context, which an outer context (tests, CLI) can
+        # stretch over several requests: every request gets its own nonce.
+        g.pop("csp_nonce", None)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from helpdesk.attachments.models import INLINE_TYPES
 from helpdesk.attachments.services import get_for_download
+from helpdesk.security_http import FILE_CSP
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 
@@ -27,5 +28,5 @@ def download(attachment_id: int):  # type: ignore[no-untyped-def]
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     # A file is never a document that may run script, whatever it claims to be.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = FILE_CSP
     return response
