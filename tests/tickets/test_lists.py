@@ -92,9 +92,11 @@ def test_each_filter(desk):
     assert _ids(admin, requester_id=bob.id) == where(lambda t: t.requester_id == bob.id)
     combined = _ids(admin, status=["open"], priority=["medium"], requester_id=desk["user"].id)
     assert combined == where(
-        lambda t: t.status == Status.OPEN
-        and t.priority == Priority.MEDIUM
-        and t.requester_id == desk["user"].id
+        lambda t: (
+            t.status == Status.OPEN
+            and t.priority == Priority.MEDIUM
+            and t.requester_id == desk["user"].id
+        )
     )
     assert combined  # the combination is not vacuous
 
