@@ -84,6 +84,18 @@ def desk(live_server) -> Desk:
         tickets.take_ticket(tech, ticket)
         tickets.add_comment(tech, ticket, "I will look at it this afternoon.")
         tickets.add_comment(tech, ticket, "Probably the fuser.", internal=True)
+        # A few more, so lists, badges and charts have something to show.
+        for title, priority, status in (
+            ("VPN drops every hour", "urgent", "waiting"),
+            ("New laptop for María", "low", "resolved"),
+            ("Excel crashes when saving", "medium", None),
+        ):
+            other = tickets.create_ticket(
+                alice, title=title, description=title, category_id=cat.id, priority=priority
+            )
+            if status:
+                tickets.take_ticket(tech, other)
+                tickets.change_status(tech, other, status)
         d = Desk(live_server, ticket_id=ticket.id, ticket_number=ticket.number)
         d.extra = {"boss": boss.id, "alice": alice.id}
         db.session.commit()
