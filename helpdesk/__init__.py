@@ -72,10 +72,25 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
         message_queue=app.config.get("REDIS_URL") or None,
-        # Never "*": the connect handler also checks the Origin against the host.
-        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS") or [],
+        channel=f"{app.config.get('REDIS_PREFIX', 'helpdesk')}-socketio",
+        # Never "*": same origin or SOCKETIO_ALLOWED_ORIGINS; the connect
+        # handler checks again (the test client skips this HTTP layer).
+        cors_allowed_origins=_origin_checker(app),
         manage_session=False,
+        max_http_buffer_size=64 * 1024,
     )
+    from helpdesk import realtime
+
+    realtime.init_app(app)
+
+
+def _origin_checker(app: Flask):  # type: ignore[no-untyped-def]
+    from helpdesk.realtime.permissions import origin_allowed
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        return origin_allowed(origin, environ, app.config.get("SOCKETIO_ALLOWED_ORIGINS") or ())
+
+    return check
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -83,7 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.attachments.views import bp as attachments_bp
     from helpdesk.audit.views import bp as audit_bp
     from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.chat.views import bp as chat_bp
     from helpdesk.main.views import bp as main_bp
+    from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.users.views import bp as users_bp
@@ -98,4 +115,6 @@ def _register_blueprints(app: Flask) -> None:
         users_bp,
         reports_bp,
     ):
+        app.register_blueprint(bp)
+    for bp in (chat_bp, notifications_bp):
         app.register_blueprint(bp)

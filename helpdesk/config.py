@@ -69,6 +69,10 @@ class Settings:
     secret_key: str = ""
     database_url: str = ""
     redis_url: str | None = None
+    redis_prefix: str = "helpdesk"
+    socketio_allowed_origins: tuple[str, ...] = ()
+    presence_grace_seconds: int = 5
+    realtime_check_seconds: int = 3
     upload_dir: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "uploads")
     max_upload_mb: int = 10
     max_files_per_upload: int = 5
@@ -110,13 +114,23 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": False,  # Retry-After is set on 429 by errors_http
             "RATELIMIT_ENABLED": True,
-            "RATELIMIT_KEY_PREFIX": "helpdesk",
+            "RATELIMIT_KEY_PREFIX": self.redis_prefix,
             # Failed sign-ins per client IP / per user name, then growing lock-outs
             # (see auth/views.py).
             "LOGIN_LIMIT_PER_IP": "20/minute",
             "LOGIN_LIMIT_PER_USER": "5/minute",
             "LOGIN_LOCKOUT_HOUR": "10/hour",
             "LOGIN_LOCKOUT_DAY": "30/day",
+            # A Redis outage must not take HTTP down: limits fall back to memory.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            # Real time (see README "Real time"): Redis key/channel prefix, extra
+            # Socket.IO origins, presence grace and the socket session re-check.
+            "REDIS_PREFIX": self.redis_prefix,
+            "SOCKETIO_ALLOWED_ORIGINS": list(self.socketio_allowed_origins),
+            "PRESENCE_GRACE_SECONDS": self.presence_grace_seconds,
+            "REALTIME_CHECK_SECONDS": self.realtime_check_seconds,
+            "CHAT_MESSAGE_MAX": 2000,
+            "CHAT_RATE_LIMIT": "20 per 10 seconds",
         }
 
 
@@ -169,6 +183,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key=secret,
         database_url=db_url,
         redis_url=environ.get("REDIS_URL", "").strip() or None,
+        redis_prefix=environ.get("REDIS_PREFIX", "").strip() or "helpdesk",
+        presence_grace_seconds=_int(environ, "PRESENCE_GRACE_SECONDS", 5),
+        realtime_check_seconds=_int(environ, "REALTIME_CHECK_SECONDS", 3),
+        socketio_allowed_origins=tuple(
+            o.strip().rstrip("/")
+            for o in environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",")
+            if o.strip()
+        ),
         upload_dir=upload_dir,
         max_upload_mb=_int(environ, "MAX_UPLOAD_MB", 10),
         session_timeout_minutes=_int(environ, "SESSION_TIMEOUT_MINUTES", 5),

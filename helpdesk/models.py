@@ -5,7 +5,9 @@ from sqlalchemy import event
 from helpdesk.attachments.models import Attachment
 from helpdesk.audit.models import AuditLog
 from helpdesk.auth.models import LoginSession
+from helpdesk.chat.models import Conversation, Message
 from helpdesk.extensions import db
+from helpdesk.notifications.models import Notification
 from helpdesk.tickets import counters, search
 from helpdesk.tickets.models import (
     Category,
@@ -31,6 +33,9 @@ __all__ = [
     "Category",
     "Comment",
     "LoginSession",
+    "Conversation",
+    "Message",
+    "Notification",
     "Ticket",
     "TicketCount",
     "TicketEvent",

@@ -1,0 +1,108 @@
+"""The chat page, history pages (JSON) and a no-JavaScript send."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from helpdesk.chat import services
+from helpdesk.chat.forms import MessageForm, StartChatForm
+from helpdesk.errors import InvalidInput
+from helpdesk.extensions import db
+from helpdesk.realtime import rooms
+from helpdesk.realtime.state import get_state
+
+bp = Blueprint("chat", __name__, url_prefix="/chat")
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+@bp.route("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    return _render(None)
+
+
+@bp.route("/<int:conversation_id>")
+@login_required
+def conversation(conversation_id: int):  # type: ignore[no-untyped-def]
+    conv = services.get_conversation(_actor(), conversation_id)
+    services.mark_read(_actor(), conv)
+    db.session.commit()
+    return _render(conv)
+
+
+def _render(conv, form: MessageForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    actor = _actor()
+    rows = services.conversations_for(actor)
+    page = services.history(actor, conv) if conv else None
+    return render_template(
+        "chat/index.html",
+        rows=rows,
+        conv=conv,
+        other=conv.other(actor) if conv else None,
+        page=page,
+        seen_upto=services.seen_upto(conv, actor) if conv else 0,
+        contacts=services.support_contacts(actor),
+        form=form or MessageForm(),
+        start_form=StartChatForm(),
+        render_text=services.render_text,
+        message_max=services.message_max(),
+    ), status
+
+
+@bp.route("/start", methods=["POST"])
+@login_required
+def start():  # type: ignore[no-untyped-def]
+    form = StartChatForm()
+    if not form.validate_on_submit():
+        abort(400)
+    actor = _actor()
+    other = services.get_user_to_chat(actor, form.user_id.data)
+    conv = services.start_conversation(actor, other)
+    db.session.commit()
+    return redirect(url_for("chat.conversation", conversation_id=conv.id))
+
+
+@bp.route("/<int:conversation_id>/messages")
+@login_required
+def messages(conversation_id: int):  # type: ignore[no-untyped-def]
+    """Older messages as JSON, for scrolling up (keyset on id)."""
+    actor = _actor()
+    conv = services.get_conversation(actor, conversation_id)
+    before = request.args.get("before", type=int)
+    page = services.history(actor, conv, before=before)
+    senders = {conv.low_user_id: conv.low_user, conv.high_user_id: conv.high_user}
+    return jsonify(
+        messages=[services.message_payload(m, senders[m.sender_id]) for m in page.messages],
+        has_more=page.has_more,
+        seen_upto=services.seen_upto(conv, actor),
+    )
+
+
+@bp.route("/<int:conversation_id>/messages", methods=["POST"])
+@login_required
+def send(conversation_id: int):  # type: ignore[no-untyped-def]
+    """Without JavaScript (or a socket) the composer still works as a form."""
+    actor = _actor()
+    conv = services.get_conversation(actor, conversation_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        flash(_("Write a message first."), "warning")
+        return redirect(url_for("chat.conversation", conversation_id=conv.id))
+    other = conv.other(actor)
+    try:
+        viewers = get_state().presence.viewers(rooms.conversation(conv.id))
+    except Exception:
+        viewers = set()
+    try:
+        services.send_message(actor, conv, form.body.data, notify=other.id not in viewers)
+    except InvalidInput as exc:
+        db.session.rollback()
+        form.body.errors = [exc.message]
+        return _render(conv, form, 400)
+    db.session.commit()
+    return redirect(url_for("chat.conversation", conversation_id=conv.id) + "#composer")

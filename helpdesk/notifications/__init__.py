@@ -1,0 +1,1 @@
+"""Persisted notifications: bell counter, toasts and the /notifications page."""

@@ -1,0 +1,64 @@
+"""The notifications page; mark one or all read (POST + CSRF, form or fetch)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from helpdesk.errors_http import wants_json
+from helpdesk.extensions import db
+from helpdesk.notifications import services
+from helpdesk.notifications.forms import MarkReadForm
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+def _actor():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+@bp.route("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    page = services.list_notifications(_actor(), before=request.args.get("before", type=int))
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        describe=services.describe,
+        target_url=services.target_url,
+        form=MarkReadForm(),
+        unread=services.unread_count(_actor()),
+    )
+
+
+@bp.route("/count")
+@login_required
+def count():  # type: ignore[no-untyped-def]
+    from helpdesk.chat.services import unread_total
+
+    actor = _actor()
+    return jsonify(notifications=services.unread_count(actor), chat=unread_total(actor))
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int):  # type: ignore[no-untyped-def]
+    # CSRF is checked for every POST by CSRFProtect (form field or X-CSRFToken header).
+    n = services.mark_read(_actor(), notification_id)
+    db.session.commit()
+    if wants_json():
+        return jsonify(ok=True, unread=services.unread_count(_actor()))
+    # "Open" on a notification marks it read and goes where it points.
+    if request.form.get("go"):
+        return redirect(services.target_url(n))
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():  # type: ignore[no-untyped-def]
+    services.mark_all_read(_actor())
+    db.session.commit()
+    if wants_json():
+        return jsonify(ok=True, unread=0)
+    return redirect(url_for("notifications.index"))

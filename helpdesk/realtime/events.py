@@ -1,0 +1,157 @@
+"""Connect / disconnect, presence and ticket-page rooms."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import current_app, request, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
+
+from helpdesk.errors import NotFound
+from helpdesk.extensions import socketio
+from helpdesk.realtime import permissions as perm
+from helpdesk.realtime import rooms
+from helpdesk.realtime.handlers import MAX_ID, best_effort, fresh_user, on, socket_event
+from helpdesk.realtime.presence import OFFLINE
+from helpdesk.realtime.services import presence_payload, viewer_list
+from helpdesk.realtime.state import SocketInfo, get_state, presence_rooms
+from helpdesk.tickets import services as tickets
+
+log = logging.getLogger(__name__)
+
+
+def session_key() -> str:
+    """The server-side login session this socket belongs to (auth.models.LoginSession)."""
+    return str(session.get("sid") or "")
+
+
+@on("connect")
+def on_connect(auth: Any = None) -> None:
+    app = current_app
+    fresh_user()
+    if not perm.origin_allowed(
+        request.headers.get("Origin"),
+        request.environ,
+        app.config.get("SOCKETIO_ALLOWED_ORIGINS") or (),
+    ):
+        raise ConnectionRefusedError("origin not allowed")
+    if not current_user.is_authenticated or current_user.must_change_password:
+        raise ConnectionRefusedError("unauthorized")
+    now = time.time()
+    seen = float(session.get("seen_at", 0))
+    login_at = float(session.get("login_at", 0))
+    if (
+        now - seen > app.config["SESSION_TIMEOUT_MINUTES"] * 60
+        or now - login_at > app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    ):
+        raise ConnectionRefusedError("session expired")
+    state = get_state()
+    key = session_key()
+    user = current_user._get_current_object()
+    sid = request.sid  # type: ignore[attr-defined]
+    info = SocketInfo(
+        sid=sid,
+        user_id=user.id,
+        is_staff=user.is_staff,
+        session_key=key,
+        session_version=user.session_version,
+        login_at=login_at,
+        last_activity=seen,
+    )
+    join_room(rooms.user(user.id))
+    join_room(rooms.STAFF if user.is_staff else rooms.USERS)
+    join_room(rooms.session(key))
+    before = best_effort(lambda: state.presence.status(user.id), OFFLINE)
+    best_effort(lambda: state.presence.add(sid, user.id))
+    state.add(info)
+    if before != "online":
+        socketio.emit(
+            "presence", presence_payload(user.id, "online"), to=presence_rooms(user.is_staff)
+        )
+
+
+@on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    state = get_state()
+    info = state.pop(request.sid)  # type: ignore[attr-defined]
+    if info is None:
+        return
+    for target in list(info.views):
+        best_effort(lambda t=target: state.presence.unview(info.sid, t))
+        if target.startswith("ticket:"):
+            _announce_viewers(int(target.split(":")[1]))
+    before = best_effort(lambda: state.presence.status(info.user_id), OFFLINE)
+    best_effort(lambda: state.presence.remove(info.sid, info.user_id))
+    if not state.local_sids(user_id=info.user_id):
+        state.schedule_offline(info.user_id, info.is_staff)
+    after = best_effort(lambda: state.presence.status(info.user_id), OFFLINE)
+    if after != before and after != OFFLINE:
+        socketio.emit(
+            "presence", presence_payload(info.user_id, after), to=presence_rooms(info.is_staff)
+        )
+
+
+@socket_event("presence:away", {"away": (bool, 1)})
+def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    state = get_state()
+    before = best_effort(lambda: state.presence.status(user.id), OFFLINE)
+    sock.away = data["away"]
+    best_effort(lambda: state.presence.set_away(sock.sid, user.id, data["away"]))
+    after = best_effort(lambda: state.presence.status(user.id), OFFLINE)
+    if after != before:
+        socketio.emit(
+            "presence", presence_payload(user.id, after), to=presence_rooms(user.is_staff)
+        )
+    return {"status": after}
+
+
+@socket_event("presence:query", {"user_ids": (list, 200)})
+def on_presence_query(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from helpdesk.realtime.hooks import visible_statuses
+
+    return {"statuses": visible_statuses(user, data["user_ids"])}
+
+
+def _announce_viewers(ticket_id: int) -> None:
+    state = get_state()
+    target = rooms.ticket(ticket_id)
+    ids = best_effort(lambda: state.presence.viewers(target), set())
+    socketio.emit(
+        "ticket:viewers",
+        {"ticket_id": ticket_id, "viewers": viewer_list(ids)},
+        to=rooms.ticket_staff(ticket_id),
+    )
+
+
+@socket_event("ticket:watch", {"ticket_id": (int, MAX_ID)})
+def on_ticket_watch(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    ticket = tickets.get_ticket(user, data["ticket_id"])  # NotFound unless visible
+    if not perm.can_watch_ticket(user, ticket):
+        raise NotFound("No such ticket.")
+    join_room(rooms.ticket(ticket.id))
+    staff = perm.can_see_ticket_staff_room(user, ticket)
+    if staff:
+        join_room(rooms.ticket_staff(ticket.id))
+    target = rooms.ticket(ticket.id)
+    sock.views.add(target)
+    state = get_state()
+    best_effort(lambda: state.presence.view(sock.sid, user.id, target))
+    _announce_viewers(ticket.id)
+    return {"staff": staff}
+
+
+@socket_event("ticket:unwatch", {"ticket_id": (int, MAX_ID)})
+def on_ticket_unwatch(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    ticket_id = data["ticket_id"]
+    target = rooms.ticket(ticket_id)
+    leave_room(target)
+    leave_room(rooms.ticket_staff(ticket_id))
+    if target in sock.views:
+        sock.views.discard(target)
+        state = get_state()
+        best_effort(lambda: state.presence.unview(sock.sid, target))
+        _announce_viewers(ticket_id)
+    return {}

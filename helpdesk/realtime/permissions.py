@@ -1,0 +1,56 @@
+"""Pure predicates for the socket layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.permissions import can_see_internal, can_view_ticket
+from helpdesk.users.models import User
+
+
+def same_origins(environ: Mapping[str, Any]) -> set[str]:
+    """The origins of the page that served us: scheme://host as seen directly or via the proxy."""
+    host = environ.get("HTTP_HOST")
+    if not host:
+        return set()
+    scheme = environ.get("wsgi.url_scheme", "http")
+    origins = {f"{scheme}://{host}"}
+    fwd_proto = environ.get("HTTP_X_FORWARDED_PROTO")
+    fwd_host = environ.get("HTTP_X_FORWARDED_HOST")
+    if fwd_proto or fwd_host:
+        origins.add(
+            "{}://{}".format(
+                (fwd_proto or scheme).split(",")[0].strip(),
+                (fwd_host or host).split(",")[0].strip(),
+            )
+        )
+    return origins
+
+
+def origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: Iterable[str]) -> bool:
+    """Same origin, or one listed in SOCKETIO_ALLOWED_ORIGINS; never any origin.
+
+    A missing Origin is accepted: browsers always send it on WebSocket and
+    cross-origin requests (the cross-site cases), and omit it only on
+    same-origin long-polling GETs.
+    """
+    if not origin:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    normalised = f"{parts.scheme}://{parts.netloc}".lower()
+    allowed = {o.lower().rstrip("/") for o in (*same_origins(environ), *extra)}
+    return normalised in allowed
+
+
+def can_watch_ticket(user: User, ticket: Ticket) -> bool:
+    return can_view_ticket(user, ticket)
+
+
+def can_see_ticket_staff_room(user: User, ticket: Ticket) -> bool:
+    """Internal notes and the list of viewers are for staff who may see the ticket."""
+    return can_view_ticket(user, ticket) and can_see_internal(user)
