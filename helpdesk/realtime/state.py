@@ -68,6 +68,8 @@ class RealtimeState:
         self.pending_offline: dict[int, tuple[float, bool]] = {}  # user → (deadline, is_staff)
         self._lock = threading.Lock()
         self._loop_running = False
+        # The Socket.IO server this app was given (create_app just called init_app).
+        self.server = socketio.server
 
     @classmethod
     def install(cls, app: Flask) -> RealtimeState:
@@ -120,7 +122,11 @@ class RealtimeState:
             while True:
                 socketio.sleep(self.check_seconds)
                 with self._lock:
-                    if not self.sockets and not self.pending_offline:
+                    # Stop when idle, or when a newer app replaced this one's server
+                    # (several apps in one process: tests).
+                    if (not self.sockets and not self.pending_offline) or (
+                        socketio.server is not self.server
+                    ):
                         self._loop_running = False
                         return
                 with self.app.app_context():

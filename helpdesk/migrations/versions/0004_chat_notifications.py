@@ -1,7 +1,7 @@
 """chat conversations, messages and notifications
 
-Revision ID: 0002_realtime
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-26 17:45:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-11-26 17:45:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_realtime"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
