@@ -29,10 +29,9 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/<int:conversation_id>")
 @login_required
 def conversation(conversation_id: int):  # type: ignore[no-untyped-def]
-    conv = services.get_conversation(_actor(), conversation_id)
-    services.mark_read(_actor(), conv)
-    db.session.commit()
-    return _render(conv)
+    # GET changes nothing: the page's socket marks the messages read (chat:open)
+    # once they are really on screen.
+    return _render(services.get_conversation(_actor(), conversation_id))
 
 
 def _render(conv, form: MessageForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]

@@ -81,6 +81,16 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("admin.category_edit", "POST"):        E("L DD DD AA", {"name": "Renamed", "description": "", "active": "y"}),
     ("admin.category_delete", "POST"):      E("L DD DD AA"),
     ("audit.index", "GET"):                 E("L DD DD AA"),
+    # Chat is private: not even an admin reads someone else's conversation.
+    ("chat.index", "GET"):                  E("L AA AA AA"),
+    ("chat.start", "POST"):                 E("L AA AA AA", {"user_id": "{tech2_id}"}),
+    ("chat.conversation", "GET"):           E("L AD AD AD"),
+    ("chat.messages", "GET"):               E("L AD AD AD"),
+    ("chat.send", "POST"):                  E("L AD AD AD", {"body": "hello"}),
+    ("notifications.index", "GET"):         E("L AA AA AA"),
+    ("notifications.count", "GET"):         E("L AA AA AA"),
+    ("notifications.read", "POST"):         E("L AD AD AD"),
+    ("notifications.read_all", "POST"):     E("L AA AA AA"),
 }
 # fmt: on
 
@@ -178,6 +188,7 @@ def build_world(tag: str, password: str) -> World:
     tickets.assign_ticket(made["admin"], foreign, made["tech2"].id)
     tickets.add_comment(made["tech"], own, "SECRET-INTERNAL-NOTE", internal=True)
     tickets.add_comment(made["tech2"], foreign, "SECRET-INTERNAL-NOTE", internal=True)
+    _add_chat_objects(made)
     db.session.commit()
     from helpdesk.attachments.services import ticket_attachments
 
@@ -192,6 +203,39 @@ def _user_for(world: World, role: str, own: bool) -> int:
     return int(world.users["user2"].id)
 
 
+def _add_chat_objects(made: dict[str, Any]) -> None:
+    """Conversations (each person's own, and tech2 with user2 as the foreign one) and
+    one notification per person, made with the world so GETs find them ready."""
+    from helpdesk.chat import services as chat
+    from helpdesk.notifications.models import Notification, NotificationKind
+
+    for a, b in (("user", "tech"), ("tech", "user"), ("admin", "user"), ("tech2", "user2")):
+        chat.start_conversation(made[a], made[b])
+    for person in made.values():
+        db.session.add(Notification(user_id=person.id, kind=NotificationKind.TICKET_COMMENT))
+
+
+def _conversation_for(world: World, role: str, own: bool) -> int:
+    """Own: the signed-in person's chat with someone; foreign: tech2 with user2."""
+    from helpdesk.chat import services as chat
+
+    if own and role != "anon":
+        me = world.user(role)
+        conv = chat.start_conversation(me, world.users["tech" if role == "user" else "user"])
+    else:
+        conv = chat.start_conversation(world.users["tech2"], world.users["user2"])
+    return int(conv.id)
+
+
+def _notification_for(world: World, role: str, own: bool) -> int:
+    from helpdesk.notifications.models import Notification
+
+    owner = world.user(role) if own and role != "anon" else world.users["user2"]
+    return int(
+        db.session.scalars(select(Notification.id).where(Notification.user_id == owner.id)).first()
+    )
+
+
 # URL argument name -> object id for (world, role, own). Add a line for a new kind of id.
 OBJECTS: dict[str, Any] = {
     "ticket_id": lambda w, role, own: (w.ticket_own if own else w.ticket_foreign).id,
@@ -199,6 +243,8 @@ OBJECTS: dict[str, Any] = {
     "user_id": _user_for,
     "category_id": lambda w, role, own: w.category.id,
     "filename": lambda w, role, own: "css/app.css",
+    "conversation_id": _conversation_for,
+    "notification_id": _notification_for,
 }
 
 
@@ -220,6 +266,7 @@ def fill(data: dict[str, Any], world: World) -> dict[str, Any]:
     names = {
         "category_id": world.category.id,
         "tech_id": world.users["tech"].id,
+        "tech2_id": world.users["tech2"].id,
         "user_name": world.users["user"].username,
         "password": world.password,
     }
