@@ -328,10 +328,15 @@ def check_system(production: bool) -> None:
         fail(f"{failed} check(s) failed.")
 
 
-def production_warnings() -> list[tuple[bool, str, str]]:
-    from helpdesk.security.passwords import verify_password
-    from helpdesk.users import services as users
+def production_warnings(env: Any = None) -> list[tuple[bool, str, str]]:
+    """Every unsafe production setting, as (ok, what, fix)."""
+    from sqlalchemy import select
 
+    from helpdesk.extensions import db
+    from helpdesk.security.passwords import verify_password
+    from helpdesk.users.models import Role, User
+
+    env = os.environ if env is None else env
     cfg = current_app.config
     out: list[tuple[bool, str, str]] = []
     out.append(
@@ -341,24 +346,69 @@ def production_warnings() -> list[tuple[bool, str, str]]:
             "set HELPDESK_ENV=production",
         )
     )
-    out.append((not cfg.get("DEBUG"), "debug off", "do not run with --debug / FLASK_DEBUG"))
+    debug_env = env.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
     out.append(
         (
-            bool(cfg.get("SESSION_COOKIE_SECURE")),
-            "HTTPS-only session cookie",
+            not cfg.get("DEBUG") and not debug_env,
+            "debug off",
+            "do not run with --debug; unset FLASK_DEBUG",
+        )
+    )
+    secret = env.get("SECRET_KEY", "").strip()
+    out.append(
+        (
+            len(secret) >= 32,
+            "SECRET_KEY set in the environment (32+ characters)",
+            "run `helpdesk generate-secret-key` and put the line into .env or the service "
+            "environment (a generated development key must not be used in production)",
+        )
+    )
+    out.append(
+        (
+            bool(cfg.get("SESSION_COOKIE_SECURE")) and bool(cfg.get("REMEMBER_COOKIE_SECURE")),
+            "HTTPS-only session cookie (Secure flag)",
             "serve over HTTPS with HELPDESK_ENV=production",
         )
     )
+    out.append(
+        (
+            bool(cfg.get("SESSION_COOKIE_HTTPONLY"))
+            and cfg.get("SESSION_COOKIE_SAMESITE") in ("Lax", "Strict"),
+            "session cookie HttpOnly and SameSite",
+            "keep SESSION_COOKIE_HTTPONLY=True and SESSION_COOKIE_SAMESITE=Lax",
+        )
+    )
+    out.append(
+        (
+            cfg.get("RATELIMIT_ENABLED", True) is not False,
+            "sign-in rate limiting on",
+            "do not set RATELIMIT_ENABLED=False in production",
+        )
+    )
     try:
-        admin = users.find_by_username("admin")
-        weak = admin is not None and verify_password(admin.password_hash, DEFAULT_ADMIN_PASSWORD)
+        admins = db.session.scalars(
+            select(User).where(User.role == Role.ADMIN, User.active.is_(True))
+        ).all()
+        weak = [
+            a.username for a in admins if verify_password(a.password_hash, DEFAULT_ADMIN_PASSWORD)
+        ]
     except SQLAlchemyError:
-        weak = False
+        weak = []
     out.append(
         (
             not weak,
-            "default admin password changed",
-            "sign in as admin and change the password, or run `helpdesk reset-admin`",
+            "default admin password changed" + (f" ({', '.join(weak)})" if weak else ""),
+            "sign in and change the password, or run `helpdesk reset-admin`",
+        )
+    )
+    counts = [env.get(k, "").strip() for k in ("WEB_CONCURRENCY", "HELPDESK_PROCESSES")]
+    several = any(c.isdigit() and int(c) > 1 for c in counts)
+    out.append(
+        (
+            not several or bool(cfg.get("REDIS_URL")),
+            "shared rate limits and sockets across server processes",
+            "several processes (WEB_CONCURRENCY/HELPDESK_PROCESSES > 1) need REDIS_URL, or "
+            "sign-in limits and Socket.IO rooms are per process",
         )
     )
     return out
