@@ -36,6 +36,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
                 config["SQLALCHEMY_DATABASE_URI"]
             )
+        if "MAX_CONTENT_LENGTH" not in config and (
+            "MAX_UPLOAD_MB" in config or "MAX_FILES_PER_UPLOAD" in config
+        ):
+            from helpdesk.config import max_content_length
+
+            app.config["MAX_CONTENT_LENGTH"] = max_content_length(
+                int(app.config["MAX_UPLOAD_MB"]), int(app.config["MAX_FILES_PER_UPLOAD"])
+            )
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)

@@ -96,11 +96,7 @@ class Settings:
             "UPLOAD_DIR": str(self.upload_dir),
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "MAX_FILES_PER_UPLOAD": self.max_files_per_upload,
-            # The request limit leaves room for several files plus the form fields;
-            # the per-file limit is enforced by the attachments service.
-            "MAX_CONTENT_LENGTH": (self.max_upload_mb * self.max_files_per_upload + 1)
-            * 1024
-            * 1024,
+            "MAX_CONTENT_LENGTH": max_content_length(self.max_upload_mb, self.max_files_per_upload),
             "SESSION_TIMEOUT_MINUTES": self.session_timeout_minutes,
             "SESSION_ABSOLUTE_HOURS": self.session_absolute_hours,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
@@ -132,6 +128,12 @@ class Settings:
             "CHAT_MESSAGE_MAX": 2000,
             "CHAT_RATE_LIMIT": "20 per 10 seconds",
         }
+
+
+def max_content_length(max_upload_mb: int, max_files: int) -> int:
+    """The request limit leaves room for every allowed file plus the form fields;
+    each file's own limit is enforced by the attachments service."""
+    return (max_upload_mb * max_files + 1) * 1024 * 1024
 
 
 def engine_options(url: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,33 @@ def _detect_type(head: bytes, extension: str) -> str | None:
     return None
 
 
+# What a ZIP-based office document must contain: a plain ZIP (say, one carrying
+# a program) renamed to .docx is refused instead of being served as a document.
+DOCUMENT_PARTS: dict[str, str] = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "ppt/",
+    "application/vnd.oasis.opendocument.text": "",
+    "application/vnd.oasis.opendocument.spreadsheet": "",
+    "application/vnd.oasis.opendocument.presentation": "",
+}
+
+
+def _is_document_container(path: Path, content_type: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "opendocument" in content_type:  # ODF: a `mimetype` entry names the type
+                return (
+                    "mimetype" in names
+                    and archive.read("mimetype").decode("ascii", "replace").strip() == content_type
+                )
+            prefix = DOCUMENT_PARTS[content_type]
+            return "[Content_Types].xml" in names and any(n.startswith(prefix) for n in names)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError):
+        return False
+
+
 def _zip_family(mime: str) -> bool:
     return "openxmlformats" in mime or "opendocument" in mime or mime == "application/zip"
 
@@ -155,6 +183,13 @@ def store_upload(
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = upload.stream.read(_CHUNK)
+        if content_type in DOCUMENT_PARTS and not _is_document_container(path, content_type):
+            raise InvalidInput(
+                "The file %(name)s is not a valid %(ext)s document.",
+                field="attachments",
+                name=name,
+                ext=extension.upper(),
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
