@@ -130,6 +130,8 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
     user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is not None:
+        record("auth.logout", actor=user, ip=request.remote_addr)
     end_session()
     db.session.commit()
     if user is not None:
