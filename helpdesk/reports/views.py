@@ -77,12 +77,25 @@ def _start_export(fmt: str):  # type: ignore[no-untyped-def]
     return actor, filters
 
 
+def _audit_then_stream(actor, fmt: str, filters) -> None:  # type: ignore[no-untyped-def]
+    """Commit the audit row, then reload the actor for the streaming generator.
+
+    The body is produced after the view returns, when the request's session has
+    been removed: the commit expired `actor`, and an expired object that is no
+    longer in a session cannot load its attributes. Loading them now lets the
+    generator (visibility rule, locale for the labels) use the detached object;
+    its queries run in the session of the context stream_with_context pushes.
+    """
+    services.record_export(actor, fmt, filters, ip=request.remote_addr)
+    db.session.commit()  # audited before the first byte leaves
+    db.session.refresh(actor)
+
+
 @bp.route("/export.csv")
 @login_required
 def export_csv():  # type: ignore[no-untyped-def]
     actor, filters = _start_export("csv")
-    services.record_export(actor, "csv", filters, ip=request.remote_addr)
-    db.session.commit()  # audited before the first byte leaves
+    _audit_then_stream(actor, "csv", filters)
     body = stream_with_context(chunk.encode("utf-8") for chunk in services.iter_csv(actor, filters))
     return Response(body, mimetype=MIMETYPES["csv"], headers=_download_headers("csv"))
 
@@ -91,8 +104,7 @@ def export_csv():  # type: ignore[no-untyped-def]
 @login_required
 def export_xlsx():  # type: ignore[no-untyped-def]
     actor, filters = _start_export("xlsx")
-    services.record_export(actor, "xlsx", filters, ip=request.remote_addr)
-    db.session.commit()
+    _audit_then_stream(actor, "xlsx", filters)
     body = stream_with_context(services.iter_xlsx(actor, filters))
     return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))
 

@@ -111,6 +111,7 @@ def test_user_never_sees_figures_of_other_tickets(client, scenario, make_user):
 def test_workload_per_technician_by_priority_admin_only(app, scenario):
     now, rows, people = scenario
     workload = reports.technician_workload(people["admin"])
+    assert workload["priorities"] == ["low", "medium", "high", "urgent"]
     names = {t["name"]: i for i, t in enumerate(workload["technicians"])}
     for person in (people["tech"], people["tech2"], people["admin"]):
         expected = Counter(

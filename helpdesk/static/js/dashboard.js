@@ -143,6 +143,8 @@
       openList([["created_from", day], ["created_to", nextDay(day)]]);
     });
     trendOpts.scales = axes(colors);
+    trendOpts.scales.x.ticks.maxRotation = 0;
+    trendOpts.scales.x.ticks.autoSkipPadding = 16;
     trendOpts.interaction = { mode: "index", intersect: false };
     draw("chart-trend", {
       type: "line",
@@ -160,7 +162,9 @@
 
     if (data.workload && document.getElementById("chart-workload")) {
       var wl = data.workload;
-      var prios = Object.keys(wl.series);
+      var prios = wl.priorities;
+      var empty = document.getElementById("workload-empty");
+      if (empty) { empty.classList.toggle("d-none", wl.technicians.length > 0); }
       var wlOpts = baseOptions(colors, function (ds, i) {
         var params = [["assignee", String(wl.technicians[i].id)], ["priority", prios[ds]]];
         OPEN_STATUSES.forEach(function (s) { params.push(["status", s]); });
