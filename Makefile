@@ -68,8 +68,10 @@ i18n: install
 	  --project=Helpdesk -o helpdesk/translations/messages.pot .
 	$(BIN)/pybabel update -i helpdesk/translations/messages.pot -d helpdesk/translations \
 	  --no-fuzzy-matching --ignore-obsolete
-	@# The extraction time changes on every run and only makes merge conflicts.
-	sed -i '/^"POT-Creation-Date:/d' helpdesk/translations/messages.pot helpdesk/translations/*/LC_MESSAGES/messages.po
+	@# A fixed extraction date: the real one changes on every run and only makes merge
+	@# conflicts (and the compiler would stamp the current time when it is missing).
+	sed -i 's/^"POT-Creation-Date: .*"$$/"POT-Creation-Date: 2026-01-01 00:00+0000\\n"/' \
+	  helpdesk/translations/messages.pot helpdesk/translations/*/LC_MESSAGES/messages.po
 	$(BIN)/pybabel compile -d helpdesk/translations --use-fuzzy
 
 i18n-compile: install
