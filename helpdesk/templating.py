@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from helpdesk.i18n import js_strings
@@ -96,6 +96,7 @@ def url_with(**changes: Any) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = dt
+    app.jinja_env.filters["num"] = format_decimal  # 1.234 in Spanish, 1,234 in English
     app.jinja_env.filters["status_label"] = lambda v: _enum_label(STATUS_LABELS, v)
     app.jinja_env.filters["priority_label"] = lambda v: _enum_label(PRIORITY_LABELS, v)
     app.jinja_env.filters["role_label"] = lambda v: _enum_label(ROLE_LABELS, v)

@@ -151,3 +151,19 @@ def test_service_errors_are_shown_in_the_readers_language(app, people):
         services.create_user(people["admin"], username="carol", password="x")
     with app.test_request_context(), force_locale("es"):
         assert caught.value.message == "La contraseña debe tener al menos 8 caracteres."
+
+
+def test_dates_and_numbers_follow_the_locale(app):
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale, format_decimal
+
+    from helpdesk.templating import dt
+
+    moment = datetime(2026, 3, 5, 14, 30, tzinfo=timezone.utc)
+    with app.test_request_context(), force_locale("es"):
+        assert "mar" in dt(moment) and "2026" in dt(moment)
+        assert format_decimal(1234567.5) == "1.234.567,5"
+    with app.test_request_context(), force_locale("en"):
+        assert dt(moment).startswith("Mar 5, 2026")
+        assert format_decimal(1234567.5) == "1,234,567.5"

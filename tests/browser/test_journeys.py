@@ -60,6 +60,14 @@ def test_main_journeys(browser, pages, desk, lang, tmp_path):
     pages.append(user)
     login(user, desk, "alice")
     user.get_by_role("link", name=re.compile("^(Nuevo ticket|New ticket)$")).first.click()
+    # Sent empty, the form answers with inline, announced errors next to the fields.
+    with user.expect_navigation():
+        user.click("main button[type=submit]")
+    title = user.locator("#title")
+    assert title.get_attribute("aria-invalid") == "true"
+    assert "title-errors" in (title.get_attribute("aria-describedby") or "")
+    assert user.locator("#title-errors").is_visible()
+    user_guard.allow_error_status()
     user.fill("#title", "Monitor goes black")
     user.fill("#description", "It turns off after **ten minutes**.")
     user.select_option("#category_id", label="Software")

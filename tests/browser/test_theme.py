@@ -103,3 +103,35 @@ def test_profile_theme_and_language_apply_everywhere(browser, pages, desk):
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert "Profile" in page.locator("h1").inner_text()
     guard.check()
+
+
+def test_keyboard_focus_is_visible_and_motion_respects_the_setting(browser, pages, desk):
+    page, guard = new_page(browser, reduced_motion="reduce")
+    pages.append(page)
+    login(page, desk, "alice")
+    # The first Tab lands on the skip link, which becomes visible with a focus ring.
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        """() => { const el = document.activeElement; const s = getComputedStyle(el);
+             return {text: el.textContent.trim(), outline: s.outlineStyle, width: el.getBoundingClientRect().width}; }"""
+    )
+    assert (
+        focused["text"] == "Skip to content"
+        and focused["outline"] == "solid"
+        and focused["width"] > 1
+    )
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    # With reduced motion asked for, hover lifts and fades do not animate.
+    duration = page.locator(".card-hover").first.evaluate(
+        "el => getComputedStyle(el).transitionDuration"
+    )
+    assert set(duration.replace(" ", "").split(",")) == {"0s"}
+    moving, _ = new_page(browser, reduced_motion="no-preference")
+    pages.append(moving)
+    login(moving, desk, "alice")
+    duration = moving.locator(".card-hover").first.evaluate(
+        "el => getComputedStyle(el).transitionDuration"
+    )
+    assert duration.split(",")[0].strip() != "0s"
+    guard.check()
