@@ -98,6 +98,15 @@ def desk(live_server) -> Desk:
                 tickets.change_status(tech, other, status)
         d = Desk(live_server, ticket_id=ticket.id, ticket_number=ticket.number)
         d.extra = {"boss": boss.id, "alice": alice.id}
+        try:  # the chat feature, where it exists: a short conversation for its page
+            from helpdesk.chat import services as chat
+        except ImportError:
+            pass
+        else:
+            talk = chat.start_conversation(alice, boss)
+            chat.send_message(alice, talk, "Hola, ¿podéis mirar la impresora?", notify=False)
+            chat.send_message(boss, talk, "Sí, Tomás va para allá.", notify=False)
+            d.extra["conversation"] = talk.id
         db.session.commit()
         db.session.remove()
     return d

@@ -27,6 +27,8 @@ def main_pages(desk) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     ]
     rules = {rule.rule for rule in desk.live.app.url_map.iter_rules()}
     pages += [(name, path) for path, name in OPTIONAL_PAGES.items() if path in rules]
+    if "conversation" in desk.extra:
+        pages.append(("chat-conversation", f"/chat/{desk.extra['conversation']}"))
     return pages
 
 
