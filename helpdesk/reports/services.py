@@ -42,6 +42,7 @@ from helpdesk.extensions import db
 from helpdesk.reports import permissions as perm
 from helpdesk.reports.sqltime import day_key, day_of, seconds_between
 from helpdesk.templating import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.tickets import counters
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
 from helpdesk.tickets.services import TicketFilters
@@ -98,20 +99,16 @@ def status_counts(actor: User) -> dict[str, int]:
 
 
 def priority_counts(actor: User) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Ticket.priority, func.count()).where(_where(actor)).group_by(Ticket.priority)
-    )
+    """Tickets per priority, from the maintained counters (no table scan)."""
     counts = {p.value: 0 for p in Priority}
-    for priority, n in rows:
-        counts[_enum_value(priority)] = int(n)
+    for priority, n in counters.breakdown(actor, "priority"):
+        counts[_enum_value(priority)] += n
     return counts
 
 
 def category_counts(actor: User) -> list[dict[str, Any]]:
     """[{id, name, count}] busiest first; names come from the small categories table."""
-    rows = db.session.execute(
-        select(Ticket.category_id, func.count()).where(_where(actor)).group_by(Ticket.category_id)
-    ).all()
+    rows = counters.breakdown(actor, "category_id")
     names = dict(db.session.execute(select(Category.id, Category.name)).all())
     result = [{"id": cid, "name": names.get(cid, str(cid)), "count": int(n)} for cid, n in rows]
     result.sort(key=lambda r: (-r["count"], r["name"]))
@@ -149,12 +146,27 @@ def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
 
 
 def overdue_count(actor: User, now: datetime | None = None) -> int:
-    return int(
-        db.session.scalar(
-            select(func.count()).select_from(Ticket).where(_where(actor), overdue_clause(now))
+    """Open tickets past their priority's limit: all open ones (counters) minus the
+    recent ones, which a short created_at range finds (same as `overdue_clause`)."""
+    now = (now or utcnow()).replace(tzinfo=None)
+    open_total = sum(n for _p, n in counters.breakdown(actor, "priority", statuses=OPEN_STATUSES))
+    recent = or_(
+        *(
+            and_(Ticket.priority == priority, Ticket.created_at >= now - timedelta(days=days))
+            for priority, days in OVERDUE_DAYS.items()
         )
-        or 0
     )
+    not_yet = db.session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            _where(actor),
+            Ticket.created_at >= now - timedelta(days=max(OVERDUE_DAYS.values())),
+            Ticket.status.in_(OPEN_STATUSES),
+            recent,
+        )
+    )
+    return int(open_total - (not_yet or 0))
 
 
 def average_times(actor: User, since: datetime | None = None) -> dict[str, float | None]:
@@ -199,11 +211,11 @@ def technician_workload(actor: User) -> dict[str, Any]:
     """Open tickets per technician, split by priority (administrators only)."""
     if not perm.can_see_workload(actor):
         raise PermissionDenied(_("Only administrators can compare technicians' workload."))
-    rows = db.session.execute(
-        select(Ticket.assignee_id, Ticket.priority, func.count())
-        .where(_where(actor), Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
-        .group_by(Ticket.assignee_id, Ticket.priority)
-    ).all()
+    rows = [
+        r
+        for r in counters.breakdown(actor, "assignee_key", "priority", statuses=OPEN_STATUSES)
+        if r[0] != 0  # the unassigned queue is nobody's workload
+    ]
     ids = sorted({r[0] for r in rows})
     people = (
         {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}

@@ -17,160 +17,198 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from helpdesk.extensions import db
-from helpdesk.tickets.models import Status, Ticket, TicketCount
+from helpdesk.tickets.models import Priority, Status, Ticket, TicketCount
 from helpdesk.users.models import Role, User
 
 TRIGGERS = ("tickets_count_ai", "tickets_count_ad", "tickets_count_au")
 
-_SQLITE = [
-    """
-    CREATE TRIGGER IF NOT EXISTS tickets_count_ai AFTER INSERT ON tickets BEGIN
-      INSERT INTO ticket_counts (status, assignee_key, n)
-      VALUES (NEW.status, COALESCE(NEW.assignee_id, 0), 1)
-      ON CONFLICT (status, assignee_key) DO UPDATE SET n = n + 1;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS tickets_count_ad AFTER DELETE ON tickets BEGIN
-      UPDATE ticket_counts SET n = n - 1
-      WHERE status = OLD.status AND assignee_key = COALESCE(OLD.assignee_id, 0);
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS tickets_count_au AFTER UPDATE OF status, assignee_id ON tickets
-    WHEN OLD.status IS NOT NEW.status OR OLD.assignee_id IS NOT NEW.assignee_id BEGIN
-      UPDATE ticket_counts SET n = n - 1
-      WHERE status = OLD.status AND assignee_key = COALESCE(OLD.assignee_id, 0);
-      INSERT INTO ticket_counts (status, assignee_key, n)
-      VALUES (NEW.status, COALESCE(NEW.assignee_id, 0), 1)
-      ON CONFLICT (status, assignee_key) DO UPDATE SET n = n + 1;
-    END
-    """,
-]
+# Counter key column -> the ticket expression it counts by.  Migration 0002 made
+# the first two; 0004 added priority and category.  The triggers are generated
+# from the columns the table has, so each migration installs its own version.
+KEY_SOURCES = {
+    "status": "status",
+    "assignee_key": "COALESCE({row}.assignee_id, 0)",
+    "priority": "priority",
+    "category_id": "category_id",
+}
+WATCHED = {"status": "status", "assignee_key": "assignee_id", "priority": "priority",
+           "category_id": "category_id"}  # fmt: skip
 
-_PG_ADD = """
-      INSERT INTO ticket_counts (status, assignee_key, n) VALUES ({s}, {a}, {d})
-      ON CONFLICT (status, assignee_key) DO UPDATE SET n = ticket_counts.n + EXCLUDED.n;"""
-_PG_OLD = _PG_ADD.format(s="OLD.status", a="COALESCE(OLD.assignee_id, 0)", d=-1)
-_PG_NEW = _PG_ADD.format(s="NEW.status", a="COALESCE(NEW.assignee_id, 0)", d=1)
-_POSTGRESQL = [
-    f"""
-    CREATE OR REPLACE FUNCTION tickets_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF TG_OP = 'INSERT' THEN {_PG_NEW}
-      ELSIF TG_OP = 'DELETE' THEN {_PG_OLD}
-      ELSIF OLD.status IS DISTINCT FROM NEW.status
-            OR OLD.assignee_id IS DISTINCT FROM NEW.assignee_id THEN
-        IF (OLD.status, COALESCE(OLD.assignee_id, 0))
-           < (NEW.status, COALESCE(NEW.assignee_id, 0)) THEN {_PG_OLD} {_PG_NEW}
-        ELSE {_PG_NEW} {_PG_OLD}
-        END IF;
-      END IF;
-      RETURN NULL;
-    END $$
-    """,
-    "DROP TRIGGER IF EXISTS tickets_count ON tickets",
-    """
-    CREATE TRIGGER tickets_count AFTER INSERT OR DELETE OR UPDATE OF status, assignee_id
-    ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_count_trg()
-    """,
-]
 
-_MY_ADD = """
-      INSERT INTO ticket_counts (status, assignee_key, n) VALUES ({s}, {a}, {d})
-      ON DUPLICATE KEY UPDATE n = n + VALUES(n);"""
-_MY_OLD = _MY_ADD.format(s="OLD.status", a="COALESCE(OLD.assignee_id, 0)", d=-1)
-_MY_NEW = _MY_ADD.format(s="NEW.status", a="COALESCE(NEW.assignee_id, 0)", d=1)
-_MYSQL = [
-    "DROP TRIGGER IF EXISTS tickets_count_ai",
-    f"CREATE TRIGGER tickets_count_ai AFTER INSERT ON tickets FOR EACH ROW {_MY_NEW.strip()}",
-    "DROP TRIGGER IF EXISTS tickets_count_ad",
-    f"CREATE TRIGGER tickets_count_ad AFTER DELETE ON tickets FOR EACH ROW {_MY_OLD.strip()}",
-    "DROP TRIGGER IF EXISTS tickets_count_au",
-    f"""
-    CREATE TRIGGER tickets_count_au AFTER UPDATE ON tickets FOR EACH ROW
-    BEGIN
-      IF NOT (OLD.status <=> NEW.status AND OLD.assignee_id <=> NEW.assignee_id) THEN
-        IF (OLD.status, COALESCE(OLD.assignee_id, 0))
-           < (NEW.status, COALESCE(NEW.assignee_id, 0)) THEN {_MY_OLD} {_MY_NEW}
-        ELSE {_MY_NEW} {_MY_OLD}
-        END IF;
-      END IF;
-    END
-    """,
-]
+def _key_columns(connection: Any) -> list[str]:
+    present = {c["name"] for c in inspect(connection).get_columns("ticket_counts")}
+    return [k for k in KEY_SOURCES if k in present]
 
-DDL = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL, "mysql": _MYSQL, "mariadb": _MYSQL}
+
+def _exprs(keys: list[str], row: str) -> list[str]:
+    return [
+        KEY_SOURCES[k].format(row=row) if "{row}" in KEY_SOURCES[k] else f"{row}.{KEY_SOURCES[k]}"
+        for k in keys
+    ]
+
+
+def _values(keys: list[str], row: str) -> str:
+    return ", ".join(_exprs(keys, row))
+
+
+def _match(keys: list[str], row: str) -> str:
+    return " AND ".join(f"{k} = {v}" for k, v in zip(keys, _exprs(keys, row), strict=True))
+
+
+def _ddl(dialect: str, keys: list[str]) -> list[str]:
+    cols = ", ".join(keys)
+    watched = [WATCHED[k] for k in keys]
+    old_t, new_t = f"({_values(keys, 'OLD')})", f"({_values(keys, 'NEW')})"
+    if dialect == "sqlite":
+        add = (f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, 'NEW')}, 1) "
+               f"ON CONFLICT ({cols}) DO UPDATE SET n = n + 1;")  # fmt: skip
+        sub = f"UPDATE ticket_counts SET n = n - 1 WHERE {_match(keys, 'OLD')};"
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
+        return [
+            *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
+            f"CREATE TRIGGER tickets_count_ai AFTER INSERT ON tickets BEGIN {add} END",
+            f"CREATE TRIGGER tickets_count_ad AFTER DELETE ON tickets BEGIN {sub} END",
+            f"CREATE TRIGGER tickets_count_au AFTER UPDATE OF {', '.join(watched)} ON tickets "
+            f"WHEN {changed} BEGIN {sub} {add} END",
+        ]
+    if dialect == "postgresql":
+
+        def pg(row: str, d: int) -> str:
+            return (f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, row)}, {d}) "
+                    f"ON CONFLICT ({cols}) DO UPDATE SET n = ticket_counts.n + EXCLUDED.n;")  # fmt: skip
+
+        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
+        return [
+            f"""
+            CREATE OR REPLACE FUNCTION tickets_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF TG_OP = 'INSERT' THEN {pg("NEW", 1)}
+              ELSIF TG_OP = 'DELETE' THEN {pg("OLD", -1)}
+              ELSIF {changed} THEN
+                IF {old_t} < {new_t} THEN {pg("OLD", -1)} {pg("NEW", 1)}
+                ELSE {pg("NEW", 1)} {pg("OLD", -1)}
+                END IF;
+              END IF;
+              RETURN NULL;
+            END $$
+            """,
+            "DROP TRIGGER IF EXISTS tickets_count ON tickets",
+            f"CREATE TRIGGER tickets_count AFTER INSERT OR DELETE OR UPDATE OF {', '.join(watched)} "
+            "ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_count_trg()",
+        ]
+
+    def my(row: str, d: int) -> str:
+        return (f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, row)}, {d}) "
+                "ON DUPLICATE KEY UPDATE n = n + VALUES(n);")  # fmt: skip
+
+    same = " AND ".join(f"OLD.{c} <=> NEW.{c}" for c in watched)
+    return [
+        *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
+        f"CREATE TRIGGER tickets_count_ai AFTER INSERT ON tickets FOR EACH ROW {my('NEW', 1)}",
+        f"CREATE TRIGGER tickets_count_ad AFTER DELETE ON tickets FOR EACH ROW {my('OLD', -1)}",
+        f"""
+        CREATE TRIGGER tickets_count_au AFTER UPDATE ON tickets FOR EACH ROW
+        BEGIN
+          IF NOT ({same}) THEN
+            IF {old_t} < {new_t} THEN {my("OLD", -1)} {my("NEW", 1)}
+            ELSE {my("NEW", 1)} {my("OLD", -1)}
+            END IF;
+          END IF;
+        END
+        """,
+    ]
 
 
 def install(connection: Any) -> None:
-    """Create the triggers (idempotent) and fill the counters from the tickets table."""
-    for statement in DDL[connection.dialect.name]:
+    """Create the triggers for the table's key columns (idempotent) and recount."""
+    keys = _key_columns(connection)
+    name = "mysql" if connection.dialect.name in ("mysql", "mariadb") else connection.dialect.name
+    for statement in _ddl(name, keys):
         connection.exec_driver_sql(statement)
     rebuild(connection)
 
 
 def rebuild(connection: Any) -> None:
     """Recount from scratch (migration, repair); one full scan, never per request."""
-    connection.execute(TicketCount.__table__.delete())
-    assignee_key = func.coalesce(Ticket.assignee_id, 0)
-    rows = connection.execute(
-        select(Ticket.__table__.c.status, assignee_key, func.count()).group_by(
-            Ticket.__table__.c.status, assignee_key
-        )
-    ).all()
-    if rows:
-        connection.execute(
-            TicketCount.__table__.insert(),
-            [{"status": s, "assignee_key": a, "n": n} for s, a, n in rows],
-        )
+    keys = _key_columns(connection)
+    connection.exec_driver_sql("DELETE FROM ticket_counts")
+    cols = ", ".join(keys)
+    exprs = _values(keys, "tickets")
+    connection.exec_driver_sql(
+        f"INSERT INTO ticket_counts ({cols}, n) SELECT {exprs}, COUNT(*) FROM tickets "
+        f"GROUP BY {exprs}"
+    )
+
+
+def breakdown(
+    actor: User, *dims: str, statuses: tuple[Status, ...] | None = None
+) -> list[tuple[Any, ...]]:
+    """Counts of the tickets `actor` may see, grouped by counter key columns `dims`.
+
+    dims are names from KEY_SOURCES; rows are (value per dim..., n) with status as
+    its string value, priority as a Priority and assignee_key 0 for unassigned.
+    admin: the counter rows; technician: the counter rows of their own queue and
+    the unassigned one, plus the tickets they requested that someone else works
+    on (a short index range); user: their own tickets (an index range).  Must
+    agree with `visible_clause`.
+    """
+    if not actor.active:
+        return []
+    ticket_cols = {
+        "status": Ticket.status,
+        "assignee_key": func.coalesce(Ticket.assignee_id, 0),
+        "priority": Ticket.priority,
+        "category_id": Ticket.category_id,
+    }
+    totals: dict[tuple[Any, ...], int] = {}
+
+    def add(rows: Any) -> None:
+        for row in rows:
+            key = tuple(_plain(d, v) for d, v in zip(dims, row[:-1], strict=True))
+            totals[key] = totals.get(key, 0) + int(row[-1] or 0)
+
+    def from_tickets(*where: Any) -> None:
+        cols = [ticket_cols[d] for d in dims]
+        query = select(*cols, func.count()).where(*where).group_by(*cols)
+        if statuses:
+            query = query.where(Ticket.status.in_(statuses))
+        add(db.session.execute(query))
+
+    if actor.role == Role.USER:
+        from_tickets(Ticket.requester_id == actor.id)
+    else:
+        cols = [getattr(TicketCount, d) for d in dims]
+        query = select(*cols, func.sum(TicketCount.n)).group_by(*cols)
+        if statuses:
+            query = query.where(TicketCount.status.in_([s.value for s in statuses]))
+        if actor.role == Role.TECHNICIAN:
+            query = query.where(TicketCount.assignee_key.in_([0, actor.id]))
+            from_tickets(
+                Ticket.requester_id == actor.id,
+                Ticket.assignee_id.is_not(None),
+                Ticket.assignee_id != actor.id,
+            )
+        add(db.session.execute(query))
+    return [(*key, n) for key, n in totals.items() if n]
+
+
+def _plain(dim: str, value: Any) -> Any:
+    if dim == "status":
+        return value.value if isinstance(value, Status) else Status(value).value
+    if dim == "priority":
+        return value if isinstance(value, Priority) else list(Priority)[int(value) - 1]
+    return int(value)
 
 
 def status_counts(actor: User) -> dict[str, int]:
-    """Tickets per status among those `actor` may see, without scanning the tickets table.
-
-    admin: the sum of all counter rows; technician: counter rows of their own
-    queue and the unassigned one, plus tickets they requested that someone else
-    works on (their own requests: a short index range); user: an index-only
-    range over their own tickets.  Must agree with `visible_clause`.
-    """
+    """Tickets per status among those `actor` may see, without scanning the tickets table."""
     counts = {s.value: 0 for s in Status}
-    if not actor.active:
-        return counts
-    if actor.role == Role.USER:
-        rows: Any = db.session.execute(
-            select(Ticket.status, func.count())
-            .where(Ticket.requester_id == actor.id)
-            .group_by(Ticket.status)
-        )
-        _add(counts, rows)
-        return counts
-    counter_rows = select(TicketCount.status, func.sum(TicketCount.n)).group_by(TicketCount.status)
-    if actor.role == Role.TECHNICIAN:
-        counter_rows = counter_rows.where(TicketCount.assignee_key.in_([0, actor.id]))
-        _add(
-            counts,
-            db.session.execute(
-                select(Ticket.status, func.count())
-                .where(
-                    Ticket.requester_id == actor.id,
-                    Ticket.assignee_id.is_not(None),
-                    Ticket.assignee_id != actor.id,
-                )
-                .group_by(Ticket.status)
-            ),
-        )
-    _add(counts, db.session.execute(counter_rows))
+    for status, n in breakdown(actor, "status"):
+        counts[status] += n
     return counts
-
-
-def _add(counts: dict[str, int], rows: Any) -> None:
-    for status, n in rows:
-        key = status.value if isinstance(status, Status) else Status(status).value
-        counts[key] += int(n or 0)
 
 
 def uninstall(connection: Any) -> None:

@@ -73,7 +73,7 @@ class TicketSequence(db.Model):
 
 
 class TicketCount(db.Model):
-    """Tickets per (status, assignee); database triggers keep it exact.
+    """Tickets per (status, assignee, priority, category); database triggers keep it exact.
 
     Admin and technician badges and the dashboard read these few rows instead of
     counting the tickets table.  `assignee_key` is 0 for the unassigned queue.
@@ -87,6 +87,10 @@ class TicketCount(db.Model):
 
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     assignee_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    priority: Mapped[Priority] = mapped_column(
+        RankedEnum(Priority), primary_key=True, autoincrement=False
+    )
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -104,6 +108,7 @@ class Ticket(db.Model):
         Index("ix_tickets_category_id_id", "category_id", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),  # "resolved today", the trend
         MYSQL_TABLE_ARGS,
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from helpdesk.extensions import db
-from helpdesk.tickets import services
+from helpdesk.tickets import counters, services
 from helpdesk.tickets.models import Status, Ticket, TicketCount
 from helpdesk.tickets.permissions import visible_clause
 from helpdesk.users.models import User
@@ -25,10 +25,25 @@ def _counted(actor) -> dict[str, int]:
     return counts
 
 
+def _grouped(actor, *cols) -> dict:
+    rows = db.session.execute(
+        select(*cols, func.count()).where(visible_clause(actor)).group_by(*cols)
+    )
+    return {tuple(r[:-1]): r[-1] for r in rows}
+
+
 def _check_everyone(people) -> None:
     db.session.expire_all()
     for actor in people.values():
         assert services.status_counts(actor) == _counted(actor), actor.username
+        by_priority = {(p,): n for p, n in counters.breakdown(actor, "priority")}
+        assert by_priority == _grouped(actor, Ticket.priority), actor.username
+        by_pair = {
+            (c, a): n for c, a, n in counters.breakdown(actor, "category_id", "assignee_key")
+        }
+        assert by_pair == _grouped(
+            actor, Ticket.category_id, func.coalesce(Ticket.assignee_id, 0)
+        ), actor.username
 
 
 def test_counts_follow_every_change(people, make_ticket, make_user):
@@ -44,6 +59,10 @@ def test_counts_follow_every_change(people, make_ticket, make_user):
     services.assign_ticket(admin, own, tech2.id)  # tech still sees it as requester
     services.change_status(admin, tickets[2], "waiting")
     services.change_status(alice, tickets[3], "closed")
+    services.change_priority(admin, tickets[2], "urgent")
+    services.change_priority(tech, tickets[0], "low")
+    other = services.create_category(admin, "Network")
+    services.change_category(admin, tickets[5], other.id)
     db.session.commit()
     _check_everyone(people)
 
