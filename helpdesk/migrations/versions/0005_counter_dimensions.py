@@ -1,7 +1,7 @@
 """ticket counters by priority and category too; index on resolved_at
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-26 17:45:00
 
 The dashboard's priority, category and workload figures read the counter rows
@@ -12,8 +12,8 @@ tickets (one GROUP BY) with the wider key, and its triggers regenerated.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
