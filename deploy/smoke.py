@@ -39,6 +39,10 @@ BIN = Path(sys.executable).parent
 PASSWORD = "Smoke-" + secrets.token_urlsafe(12)  # a fresh one each run
 
 
+# The Socket.IO channel in Redis: f"{REDIS_PREFIX}-socketio" (helpdesk/__init__.py).
+CHANNEL = "helpdesk-socketio"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -231,13 +235,11 @@ def run_checks(a: str, b: str, proxy: str, category_id: int, redis_port: int) ->
     # first Socket.IO client; both processes must now be listening there.
     deadline = time.monotonic() + 10
     while True:
-        numsub = dict(
-            redis.Redis(host="127.0.0.1", port=redis_port).pubsub_numsub("flask-socketio")
-        )
-        if numsub.get(b"flask-socketio", 0) >= 2 or time.monotonic() > deadline:
+        numsub = dict(redis.Redis(host="127.0.0.1", port=redis_port).pubsub_numsub(CHANNEL))
+        if numsub.get(CHANNEL.encode(), 0) >= 2 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert numsub.get(b"flask-socketio", 0) >= 2, f"Redis subscribers: {numsub}"
+    assert numsub.get(CHANNEL.encode(), 0) >= 2, f"Redis subscribers: {numsub}"
     step("both processes share the Socket.IO message queue in Redis")
     for client in clients:
         client.disconnect()

@@ -35,16 +35,19 @@ def origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: Iterab
 
     A missing Origin is accepted: browsers always send it on WebSocket and
     cross-origin requests (the cross-site cases), and omit it only on
-    same-origin long-polling GETs.
+    same-origin long-polling GETs. Some non-browser WebSocket clients send the
+    header twice (joined with ","); that passes only if every copy is allowed.
     """
     if not origin:
         return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    normalised = f"{parts.scheme}://{parts.netloc}".lower()
     allowed = {o.lower().rstrip("/") for o in (*same_origins(environ), *extra)}
-    return normalised in allowed
+    for one in origin.split(","):
+        parts = urlsplit(one.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return False
+        if f"{parts.scheme}://{parts.netloc}".lower() not in allowed:
+            return False
+    return True
 
 
 def can_watch_ticket(user: User, ticket: Ticket) -> bool:

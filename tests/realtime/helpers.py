@@ -51,7 +51,9 @@ def csrf_of(session: requests.Session, base_url: str, path: str = "/") -> str:
 class LiveClient:
     """A real python-socketio client that records every event it receives."""
 
-    def __init__(self, base_url: str, session: requests.Session, *, transports=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, base_url: str, session: requests.Session, *, transports=None, origin=None
+    ) -> None:  # type: ignore[no-untyped-def]
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.seen: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
@@ -60,12 +62,15 @@ class LiveClient:
         self.disconnected = threading.Event()
         self.sio.on("disconnect", lambda *a: self.disconnected.set())
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-        self.sio.connect(
-            base_url,
-            headers={"Cookie": cookie, "Origin": base_url},
-            transports=transports or ["websocket"],
-            wait_timeout=WAIT,
-        )
+        transports = transports or ["websocket"]
+        headers = {"Cookie": cookie}
+        # The WebSocket library sends the page's Origin itself (as a browser does);
+        # long-polling requests carry the one we give.
+        if transports != ["websocket"]:
+            headers["Origin"] = origin or base_url
+        elif origin:
+            headers["Origin"] = origin
+        self.sio.connect(base_url, headers=headers, transports=transports, wait_timeout=WAIT)
 
     def call(self, event: str, data: Any) -> Any:
         return self.sio.call(event, data, timeout=WAIT)
