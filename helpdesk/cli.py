@@ -13,7 +13,7 @@ import secrets
 import struct
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -34,7 +34,7 @@ def _create_app() -> Flask:
         raise click.ClickException(str(exc)) from None
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -82,12 +82,34 @@ def run(host: str, port: int, debug: bool) -> None:
     from helpdesk.extensions import socketio
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _check_port_free(host, port)
     click.echo(f"Helpdesk on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask ignores app.run() inside its own CLI; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(
         app, host=host, port=port, debug=debug, use_reloader=False, allow_unsafe_werkzeug=True
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say which port is taken instead of the server's traceback."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        fail(f"Cannot serve on {host}: {exc.strerror or exc}. Use --host 127.0.0.1.")
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":  # what the server itself sets; on Windows it would allow a clash
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(
+                f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Another program "
+                f"(maybe another Helpdesk) uses that port; stop it or pick one with --port."
+            )
 
 
 def _upgrade_to_head() -> None:
