@@ -179,6 +179,13 @@ def screenshot(page, name: str, *, full_page: bool = True) -> None:  # type: ign
     """Writes docs/screenshots/<name>.png when HELPDESK_SCREENSHOTS=1."""
     if SCREENSHOTS:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        # Let data fetched after load (dashboard figures, charts) arrive and draw; only
+        # when writing the pictures, so normal runs are not slowed down.
+        try:
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except Exception:  # noqa: S110 — a live socket may keep the network busy
+            pass
+        page.wait_for_timeout(1_200)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=full_page)
 
