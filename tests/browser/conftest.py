@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -181,10 +182,8 @@ def screenshot(page, name: str, *, full_page: bool = True) -> None:  # type: ign
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         # Let data fetched after load (dashboard figures, charts) arrive and draw; only
         # when writing the pictures, so normal runs are not slowed down.
-        try:
+        with contextlib.suppress(Exception):  # a live socket may keep the network busy
             page.wait_for_load_state("networkidle", timeout=5_000)
-        except Exception:  # noqa: S110 — a live socket may keep the network busy
-            pass
         page.wait_for_timeout(1_200)
         page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=full_page)
