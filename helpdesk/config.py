@@ -39,6 +39,19 @@ def _int(env: dict[str, str], key: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _rate(env: dict[str, str], key: str, default: str) -> str:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    from limits import parse
+
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a rate; write e.g. {key}={default}") from None
+    return raw
+
+
 def _load_dev_secret(instance_dir: Path) -> str:
     """In development a key is generated once and kept, so sessions survive restarts."""
     path = instance_dir / "secret_key"
@@ -73,6 +86,8 @@ class Settings:
     socketio_allowed_origins: tuple[str, ...] = ()
     presence_grace_seconds: int = 5
     realtime_check_seconds: int = 3
+    chat_message_max: int = 2000
+    chat_rate_limit: str = "20 per 10 seconds"
     upload_dir: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "uploads")
     max_upload_mb: int = 10
     max_files_per_upload: int = 5
@@ -125,8 +140,8 @@ class Settings:
             "SOCKETIO_ALLOWED_ORIGINS": list(self.socketio_allowed_origins),
             "PRESENCE_GRACE_SECONDS": self.presence_grace_seconds,
             "REALTIME_CHECK_SECONDS": self.realtime_check_seconds,
-            "CHAT_MESSAGE_MAX": 2000,
-            "CHAT_RATE_LIMIT": "20 per 10 seconds",
+            "CHAT_MESSAGE_MAX": self.chat_message_max,
+            "CHAT_RATE_LIMIT": self.chat_rate_limit,
         }
 
 
@@ -188,6 +203,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_prefix=environ.get("REDIS_PREFIX", "").strip() or "helpdesk",
         presence_grace_seconds=_int(environ, "PRESENCE_GRACE_SECONDS", 5),
         realtime_check_seconds=_int(environ, "REALTIME_CHECK_SECONDS", 3),
+        chat_message_max=_int(environ, "CHAT_MESSAGE_MAX", 2000),
+        chat_rate_limit=_rate(environ, "CHAT_RATE_LIMIT", "20 per 10 seconds"),
         socketio_allowed_origins=tuple(
             o.strip().rstrip("/")
             for o in environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",")

@@ -165,3 +165,14 @@ def test_deactivation_elsewhere_disconnects_within_the_check_interval(live_serve
         db.session.get(User, ids["alice"]).active = False
         db.session.commit()
     assert alice.disconnected.wait(10)
+
+
+def test_foreign_origin_is_refused_by_the_real_server(live_server, cast):
+    alice_http = http_login(live_server.url, "alice")
+    for transports in (["websocket"], ["polling"]):
+        with pytest.raises(Exception):  # noqa: B017  (python-socketio's ConnectionError)
+            connect(
+                live_server, [], alice_http, transports=transports, origin="http://evil.example"
+            )
+    ok = connect(live_server, cast[1], alice_http, transports=["polling"])
+    assert ok.call("presence:away", {"away": False})["ok"] is True

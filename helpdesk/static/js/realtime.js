@@ -157,7 +157,9 @@
       refreshParts(["#timeline", "#ticket-status", "#ticket-priority", "#ticket-assignee", "#ticket-attachments"], true);
     }
   });
-  socket.on("tickets:changed", function () {
+  socket.on("tickets:changed", function (d) {
+    // The dashboard's charts and counters reload themselves on this (dashboard.js).
+    document.dispatchEvent(new CustomEvent("helpdesk:tickets-changed", { detail: d }));
     var parts = [];
     document.querySelectorAll("[data-live-refresh]").forEach(function (el) {
       parts.push('[data-live-refresh="' + el.getAttribute("data-live-refresh") + '"]');
