@@ -257,11 +257,14 @@ def main() -> int:
             f"{alive:,} connected after 5 s (asked up to {args.idle_max:,}, "
             f"{time.monotonic() - t0:.0f} s to open; server RSS {rss_mb(server.pid):.0f} MB)",
         ))  # fmt: skip
-        last = delivery(base, sender, conv_id, [c for c in clients if c.sio.connected], 3)
-        rows.append((
-            f"delivery to {alive:,} idle clients",
-            f"p50 {percentile(last, 50):7.1f} ms   p95 {percentile(last, 95):7.1f} ms (3 messages)",
-        ))  # fmt: skip
+        try:
+            last = delivery(base, sender, conv_id, [c for c in clients if c.sio.connected], 3)
+            rows.append((
+                f"delivery to {alive:,} idle clients",
+                f"p50 {percentile(last, 50):7.1f} ms   p95 {percentile(last, 95):7.1f} ms (3 messages)",
+            ))  # fmt: skip
+        except Exception as exc:
+            rows.append((f"delivery to {alive:,} idle clients", f"failed: {exc!r}"))
         sender.disconnect()
     finally:
         pool = Pool(100)
@@ -274,7 +277,15 @@ def main() -> int:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        log_tail = (
+            (tmp / "server.log").read_text(errors="replace")[-2000:]
+            if (tmp / "server.log").exists()
+            else ""
+        )
+        if log_tail.strip():
+            print("--- server log (tail)\n" + log_tail)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     print()
     print("One gunicorn gevent worker, 127.0.0.1, SQLite, no Redis; clients in one gevent process")

@@ -155,3 +155,31 @@ def test_events_after_session_ends_are_refused(app, client, people):
     db.session.commit()
     ack = sc.emit("presence:away", {"away": True}, callback=True)
     assert ack["ok"] is False
+
+
+def test_role_change_by_an_admin_disconnects_the_persons_sockets(app, client, people):
+    client.login("tech")
+    sc = socket_for(app, client)
+    assert sc.is_connected()
+    admin = app.test_client()
+    admin.login("boss")
+    tech = people["tech"]
+    resp = admin.post(
+        f"/admin/users/{tech.id}",
+        data={"full_name": tech.full_name, "email": "", "role": "user"},
+    )
+    assert resp.status_code == 302
+    assert not sc.is_connected()
+    assert not socket_for(app, client).is_connected()  # the old cookie is refused too
+
+
+def test_idle_session_socket_is_closed_by_the_checker(app, client, people):
+    from helpdesk.realtime.state import get_state
+
+    client.login("alice")
+    sc = socket_for(app, client)
+    get_state().check_once()
+    assert sc.is_connected()  # a fresh session stays
+    app.config["SESSION_TIMEOUT_MINUTES"] = 0  # every session is now past its idle limit
+    get_state().check_once()
+    assert not sc.is_connected()
