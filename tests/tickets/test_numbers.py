@@ -91,3 +91,46 @@ def test_rolled_back_creation_does_not_leave_a_gap_in_later_numbers(people, cate
     ).number
     db.session.commit()
     assert first == second
+
+
+def test_two_technicians_taking_the_same_ticket_at_once(app, people, make_ticket):
+    """The conditional UPDATE: exactly one wins, the other gets Conflict."""
+    from helpdesk.errors import Conflict
+    from helpdesk.tickets.models import EventKind, TicketEvent
+
+    ticket_id = make_ticket(people["user"]).id
+    tech_ids = [people["tech"].id, people["tech2"].id]
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def work(user_id: int) -> None:
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            ticket = db.session.get(Ticket, ticket_id)  # both see it unassigned
+            barrier.wait(timeout=30)
+            try:
+                services.take_ticket(user, ticket)
+                db.session.commit()
+                outcomes[user_id] = "took"
+            except Conflict:
+                db.session.rollback()
+                outcomes[user_id] = "conflict"
+            except BaseException as exc:  # reported below
+                outcomes[user_id] = repr(exc)
+
+    threads = [threading.Thread(target=work, args=(uid,)) for uid in tech_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(outcomes.values()) == ["conflict", "took"], outcomes
+    winner = next(uid for uid, o in outcomes.items() if o == "took")
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket_id).assignee_id == winner
+    assigned = db.session.scalars(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EventKind.ASSIGNED
+        )
+    ).all()
+    assert [e.actor_id for e in assigned] == [winner]
