@@ -177,6 +177,7 @@ def main() -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=120, help="time limit for opening them"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (server log)")
     args = parser.parse_args()
     counts = sorted(int(c) for c in args.clients.split(","))
 
@@ -203,6 +204,7 @@ def main() -> int:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "-k", "gevent", "-w", "1", "--no-control-socket",
              "--worker-connections", str(args.idle_max + 1000), "--log-level", "warning",
+             "--timeout", "60",  # as deploy/gunicorn.conf.py
              "-b", f"127.0.0.1:{port}", "helpdesk.wsgi:app"],
             env=env, cwd=ROOT, stdout=(tmp / "server.log").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -248,8 +250,10 @@ def main() -> int:
             new = open_clients(base, cookie, batch)
             clients += new
             print(f"  idle clients: {len(clients):,}", flush=True)
-            if len(new) < batch:
+            if len(new) < batch or server.poll() is not None:
                 break
+        if server.poll() is not None:
+            rows.append(("server", f"worker died with {len(clients):,} clients (see its log)"))
         gevent.sleep(5)
         alive = sum(1 for c in clients if c.sio.connected)
         rows.append((

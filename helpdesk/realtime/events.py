@@ -80,7 +80,7 @@ def on_disconnect(*_args: Any) -> None:
     if info is None:
         return
     for target in list(info.views):
-        best_effort(lambda t=target: state.presence.unview(info.sid, t))
+        best_effort(lambda t=target: state.presence.unview(info.sid, t))  # type: ignore[misc]
         if target.startswith("ticket:"):
             _announce_viewers(int(target.split(":")[1]))
     before = best_effort(lambda: state.presence.status(info.user_id), OFFLINE)

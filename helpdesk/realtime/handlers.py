@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import g, request
@@ -26,7 +26,7 @@ from helpdesk.realtime.state import SocketInfo, get_state
 log = logging.getLogger(__name__)
 
 # field name → (type, max length for str / max value for int)
-Schema = dict[str, tuple[type, int]]
+Schema = Mapping[str, tuple[type, int]]
 MAX_ID = 2**31 - 1
 
 

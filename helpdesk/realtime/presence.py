@@ -48,8 +48,12 @@ class PresenceStore:
     def set_away(self, sid: str, user_id: int, away: bool) -> None: ...
     def view(self, sid: str, user_id: int, target: str) -> None: ...
     def unview(self, sid: str, target: str) -> None: ...
-    def statuses(self, user_ids: Iterable[int]) -> dict[int, str]: ...
-    def viewers(self, target: str) -> set[int]: ...
+    def statuses(self, user_ids: Iterable[int]) -> dict[int, str]:
+        raise NotImplementedError
+
+    def viewers(self, target: str) -> set[int]:
+        raise NotImplementedError
+
     def heartbeat(self, local: Iterable[LocalSocket]) -> None: ...
 
     def status(self, user_id: int) -> str:
@@ -207,7 +211,7 @@ class RedisPresence(PresenceStore):
         return result
 
     def viewers(self, target: str) -> set[int]:
-        entries = self.r.hgetall(self._k("v", target))
+        entries: dict[str, str] = self.r.hgetall(self._k("v", target))  # type: ignore[assignment]
         live = self._live({v.split("|", 1)[0] for v in entries.values()})
         return {int(v.split("|", 1)[1]) for v in entries.values() if v.split("|", 1)[0] in live}
 
