@@ -167,3 +167,16 @@ def test_dates_and_numbers_follow_the_locale(app):
     with app.test_request_context(), force_locale("en"):
         assert dt(moment).startswith("Mar 5, 2026")
         assert format_decimal(1234567.5) == "1,234,567.5"
+
+
+def test_script_strings_are_rendered_translated(client):
+    import json
+    import re as _re
+
+    html = client.get("/login", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    block = _re.search(
+        r'<script type="application/json" id="i18n-strings">(.*?)</script>', html, _re.S
+    )
+    assert block is not None
+    strings = json.loads(block.group(1))
+    assert strings["saved"] == "Guardado." and strings["close"] == "Cerrar"

@@ -72,17 +72,18 @@ def test_phone_journey(browser, pages, desk, theme):
     guard.check()
 
 
-def test_phone_admin_tables_scroll_inside_their_box(browser, pages, desk):
+def test_every_page_fits_a_phone(browser, pages, desk):
+    """Wide tables scroll inside their own box; nothing pushes the page sideways."""
     page, guard = new_page(browser, lang="en", **PHONE)
     pages.append(page)
     login(page, desk, "boss")
-    for path in (
-        "/admin/users",
-        "/admin/categories",
-        "/admin/audit",
-        "/account/profile",
-        "/tickets/new",
-    ):
+    rules = {rule.rule for rule in desk.live.app.url_map.iter_rules()}
+    paths = ["/", "/admin/users", "/admin/categories", "/admin/audit", "/account/profile"]
+    paths += [p for p in ("/chat", "/notifications", "/reports") if p in rules]
+    if "conversation" in desk.extra:
+        paths.append(f"/chat/{desk.extra['conversation']}")
+    paths.append("/tickets/new")
+    for path in paths:
         page.goto(desk.url(path))
         no_sideways_scroll(page)
     guard.check()
