@@ -180,3 +180,16 @@ def test_script_strings_are_rendered_translated(client):
     assert block is not None
     strings = json.loads(block.group(1))
     assert strings["saved"] == "Guardado." and strings["close"] == "Cerrar"
+
+
+def test_form_errors_are_translated(client, people, category):
+    client.login("alice")
+    _fresh_locale()
+    answer = client.post(
+        "/tickets/new",
+        data={"title": "", "description": "x", "category_id": category.id, "priority": "low"},
+        headers={"Accept-Language": "es"},
+    )
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'aria-invalid="true"' in html and "Este campo es obligatorio." in html
