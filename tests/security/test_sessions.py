@@ -239,3 +239,18 @@ def test_cookie_flags_in_production(database, tmp_path, monkeypatch):  # type: i
 def test_cookie_flags_in_development(client, people):  # type: ignore[no-untyped-def]
     flags = _cookie_flags(client.login("alice"))
     assert flags["httponly"] and flags["samesite"] == "Lax"
+
+
+def test_copied_cookie_cannot_open_a_socket_after_logout(app, client, people):  # type: ignore[no-untyped-def]
+    from tests.realtime.helpers import socket_for
+
+    client.login("alice")
+    stolen = _session_cookie(client)
+    live = socket_for(app, client)
+    assert live.is_connected()
+    live.disconnect()
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    refused = socket_for(app, thief)
+    assert not refused.is_connected()
