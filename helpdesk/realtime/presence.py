@@ -16,7 +16,7 @@ import socket as _socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,11 @@ def new_process_id() -> str:
 class PresenceStore:
     """Interface shared by the in-process and the Redis store."""
 
-    grace_seconds: float
+    grace: Callable[[], float]  # read at each use, so the setting can change at run time
+
+    @property
+    def grace_seconds(self) -> float:
+        return float(self.grace())
 
     def add(self, sid: str, user_id: int) -> None: ...
     def remove(self, sid: str, user_id: int) -> None: ...
@@ -73,8 +77,8 @@ class PresenceStore:
 class MemoryPresence(PresenceStore):
     """One process on its own (no REDIS_URL)."""
 
-    def __init__(self, grace_seconds: float) -> None:
-        self.grace_seconds = grace_seconds
+    def __init__(self, grace: Callable[[], float]) -> None:
+        self.grace = grace
         self._lock = threading.Lock()
         self._users: dict[int, dict[str, bool]] = {}
         self._views: dict[str, dict[str, int]] = {}
@@ -139,11 +143,11 @@ class RedisPresence(PresenceStore):
     """Shared by every server process through Redis (keys under `prefix`)."""
 
     def __init__(
-        self, url: str, prefix: str, grace_seconds: float, heartbeat_seconds: float
+        self, url: str, prefix: str, grace: Callable[[], float], heartbeat_seconds: float
     ) -> None:
         import redis
 
-        self.grace_seconds = grace_seconds
+        self.grace = grace
         self.prefix = prefix
         self.proc = new_process_id()
         self.proc_ttl = max(int(heartbeat_seconds * 3) + 2, 5)

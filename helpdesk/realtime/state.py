@@ -51,25 +51,32 @@ class RealtimeState:
     def __init__(self, app: Flask) -> None:
         cfg = app.config
         self.app = app
-        self.check_seconds = float(cfg.get("REALTIME_CHECK_SECONDS", 3))
-        self.grace_seconds = float(cfg.get("PRESENCE_GRACE_SECONDS", 5))
         redis_url = cfg.get("REDIS_URL")
         self.presence: PresenceStore
         if redis_url:
             self.presence = RedisPresence(
                 redis_url,
                 f"{cfg.get('REDIS_PREFIX', 'helpdesk')}:presence",
-                self.grace_seconds,
+                lambda: self.grace_seconds,
                 self.check_seconds,
             )
         else:
-            self.presence = MemoryPresence(self.grace_seconds)
+            self.presence = MemoryPresence(lambda: self.grace_seconds)
         self.sockets: dict[str, SocketInfo] = {}
         self.pending_offline: dict[int, tuple[float, bool]] = {}  # user → (deadline, is_staff)
         self._lock = threading.Lock()
         self._loop_running = False
         # The Socket.IO server this app was given (create_app just called init_app).
         self.server = socketio.server
+
+    # Read at each use: tests and operators may change them on a running app.
+    @property
+    def check_seconds(self) -> float:
+        return float(self.app.config.get("REALTIME_CHECK_SECONDS", 3))
+
+    @property
+    def grace_seconds(self) -> float:
+        return float(self.app.config.get("PRESENCE_GRACE_SECONDS", 5))
 
     @classmethod
     def install(cls, app: Flask) -> RealtimeState:

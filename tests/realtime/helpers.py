@@ -14,7 +14,7 @@ import socketio as sio_client
 from helpdesk.extensions import socketio
 from tests.conftest import PASSWORD
 
-WAIT = 15  # seconds: an upper bound for an event to arrive, never a speed assertion
+WAIT = 30  # seconds: an upper bound for an event to arrive, never a speed assertion
 
 
 def socket_for(app, client, origin: str | None = "http://localhost", **kwargs: Any):  # type: ignore[no-untyped-def]
