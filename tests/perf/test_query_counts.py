@@ -68,3 +68,27 @@ def test_ticket_page_does_not_grow_with_comments(client, people, make_ticket):
         many = _queries(client, f"/tickets/{big.id}")
         assert many == few, username
         assert many <= MAX_QUERIES
+
+
+def test_chat_pages_do_not_grow_with_conversations_or_messages(app, client, people, make_user):
+    if "chat.index" not in app.view_functions:
+        pytest.skip("the chat has not landed")
+    from helpdesk.chat import services as chat
+
+    alice = people["user"]
+    staff = [people["tech"], people["tech2"], people["admin"]]
+    first = chat.start_conversation(alice, staff[0])
+    for i in range(2):
+        chat.send_message(alice, first, f"Hello {i}")
+    db.session.commit()
+    client.login("alice")
+    few_list = _queries(client, "/chat")
+    few_conv = _queries(client, f"/chat/{first.id}")
+    for other in staff[1:] + [make_user("technician") for _ in range(3)]:
+        conv = chat.start_conversation(alice, other)
+        chat.send_message(other, conv, "Hi")
+    for i in range(40):
+        chat.send_message(staff[0] if i % 2 else alice, first, f"Message {i}")
+    db.session.commit()
+    assert _queries(client, "/chat") == few_list
+    assert _queries(client, f"/chat/{first.id}") == few_conv <= MAX_QUERIES
