@@ -58,6 +58,7 @@ OVERDUE_DAYS: dict[Priority, int] = {
 TREND_DAYS = (7, 14, 30, 90, 180, 365)
 DEFAULT_TREND_DAYS = 30
 PDF_ROW_LIMIT = 5000
+XLSX_SLOW_ROWS = 100_000  # beyond this the reports page warns that Excel takes minutes
 EXPORT_BATCH = 2000
 FONT_DIR = Path(__file__).resolve().parent.parent / "data"
 DEBIAN_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

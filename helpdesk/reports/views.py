@@ -63,6 +63,7 @@ def index():  # type: ignore[no-untyped-def]
         applied=services.describe_filters(filters),
         export_args=services.filters_args(filters),
         pdf_limit=services.PDF_ROW_LIMIT,
+        xlsx_slow_rows=services.XLSX_SLOW_ROWS,
         categories=tickets.list_categories(active_only=False),
         staff=technicians() if actor.is_admin else [],
         humanise=services.humanise_seconds,

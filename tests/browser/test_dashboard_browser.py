@@ -55,7 +55,9 @@ def test_dashboard_charts_light_and_dark_then_click_filters_list(live_server, pa
     page.screenshot(path="/tmp/hd-dashboard-light.png", full_page=True)
 
     page.locator(".theme-toggle").first.click()
-    page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")
+    page.wait_for_function(
+        "() => document.documentElement.getAttribute('data-bs-theme') === 'dark'"
+    )
     page.wait_for_function(
         "c => window.Chart.getChart('chart-priority').options.scales.x.ticks.color !== c",
         arg=light_color,
@@ -99,4 +101,29 @@ def test_user_dashboard_has_no_workload_chart(live_server, page):
     )
     page.mouse.click(point["x"], point["y"])
     page.wait_for_url("**/tickets?status=open")
+    assert errors == []
+
+
+def test_dashboard_updates_live_when_a_ticket_is_filed(live_server, page):
+    seed(live_server)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    browser_login(page, live_server, "boss")
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#dashboard[data-ready]")
+    assert page.locator('[data-card="open"]').inner_text() == "4"
+    page.wait_for_function(
+        "() => window.helpdesk && window.helpdesk.socket && window.helpdesk.socket.connected"
+    )
+    with live_server.app.app_context():
+        from helpdesk.users.models import User
+
+        alice = db.session.query(User).filter_by(username="alice").one()
+        category = tickets.list_categories()[0]
+        tickets.create_ticket(alice, title="Nuevo", description="x", category_id=category.id)
+        db.session.commit()
+    # no page reload: the realtime event makes dashboard.js fetch the figures again
+    page.wait_for_function(
+        "() => document.querySelector('[data-card=\"open\"]').textContent === '5'", timeout=10000
+    )
     assert errors == []

@@ -84,6 +84,9 @@ def test_pdf_button_disabled_beyond_limit(client, scenario, monkeypatch):
     html = client.get("/reports").get_data(as_text=True)
     assert 'id="export-pdf" disabled' in html
     assert "PDF reports are limited to 2 tickets" in html
+    assert 'id="xlsx-hint"' not in html
+    monkeypatch.setattr(reports, "XLSX_SLOW_ROWS", 2)
+    assert 'id="xlsx-hint"' in client.get("/reports").get_data(as_text=True)
 
 
 def test_bad_range_is_reported(client, scenario):
