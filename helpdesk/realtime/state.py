@@ -9,6 +9,7 @@ logout of that session in any process (its LoginSession row is gone).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -157,6 +158,7 @@ class RealtimeState:
         except Exception:
             log.warning("presence heartbeat failed (Redis down?)", exc_info=True)
         self._close_ended_sessions(local)
+        self._leave_lost_tickets(local)
         self._flush_offline()
 
     def _close_ended_sessions(self, local: list[SocketInfo]) -> None:
@@ -196,6 +198,41 @@ class RealtimeState:
                 self.close(s.sid, "logout")  # logged out in this or another process
             elif now - s.last_activity > idle or now - s.login_at > absolute:
                 self.close(s.sid, "expired")
+
+    def _leave_lost_tickets(self, local: list[SocketInfo]) -> None:
+        """A ticket reassigned away from a technician: their open page stops hearing it."""
+        from helpdesk.realtime.permissions import can_see_ticket_staff_room, can_watch_ticket
+        from helpdesk.tickets.models import Ticket
+        from helpdesk.users.models import User
+
+        watching = [
+            (s, int(v.split(":")[1])) for s in local for v in s.views if v.startswith("ticket:")
+        ]
+        if not watching:
+            return
+        users = {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_({s.user_id for s, _ in watching}))
+            )
+        }
+        tickets = {
+            t.id: t
+            for t in db.session.scalars(
+                select(Ticket).where(Ticket.id.in_({tid for _, tid in watching}))
+            )
+        }
+        for sock, tid in watching:
+            user, ticket = users.get(sock.user_id), tickets.get(tid)
+            if user is None or ticket is None or not can_watch_ticket(user, ticket):
+                for room in (rooms.ticket(tid), rooms.ticket_staff(tid)):
+                    socketio.server.leave_room(sock.sid, room, namespace="/")
+                sock.views.discard(rooms.ticket(tid))
+                with contextlib.suppress(Exception):
+                    self.presence.unview(sock.sid, rooms.ticket(tid))
+            elif not can_see_ticket_staff_room(user, ticket):
+                socketio.server.leave_room(sock.sid, rooms.ticket_staff(tid), namespace="/")
+        db.session.rollback()
 
     def check_sessions_now(self, user_id: int) -> None:
         """Right after a logout/revocation in this process: close its sockets at once."""

@@ -183,3 +183,23 @@ def test_idle_session_socket_is_closed_by_the_checker(app, client, people):
     app.config["SESSION_TIMEOUT_MINUTES"] = 0  # every session is now past its idle limit
     get_state().check_once()
     assert not sc.is_connected()
+
+
+def test_reassigned_ticket_stops_reaching_the_technician_who_lost_it(
+    app, client, people, make_ticket
+):
+    from helpdesk.realtime.state import get_state
+    from helpdesk.tickets import services as tickets
+
+    ticket = make_ticket(people["user"])  # unassigned: every technician may see it
+    client.login("tech")
+    sc = socket_for(app, client)
+    assert sc.emit("ticket:watch", {"ticket_id": ticket.id}, callback=True)["staff"] is True
+    tickets.assign_ticket(people["admin"], ticket, people["tech2"].id)
+    db.session.commit()
+    get_state().check_once()  # the periodic re-check of every socket's rooms
+    sc.get_received()
+    tickets.add_comment(people["tech2"], ticket, "only for tech2 and admins", internal=True)
+    tickets.add_comment(people["tech2"], ticket, "public reply")
+    db.session.commit()
+    assert received(sc, "ticket:changed") == []
