@@ -326,3 +326,45 @@ def test_the_helpdesk_command_reports_config_errors_in_one_line(tmp_path, env, m
         main, ["verify-schema"], env={"HELPDESK_INSTANCE_DIR": str(tmp_path), **env}
     )
     assert_clean_failure(result, message)
+
+
+def test_run_serves_the_app_until_stopped(tmp_path):
+    """`helpdesk run` as a user starts it: a real process on 127.0.0.1, stopped by the test."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(HELPDESK_INSTANCE_DIR=str(tmp_path), HELPDESK_ENV="development")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from helpdesk.cli import main; main()", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = r.read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None, proc.stdout.read().decode() if proc.poll() is not None else ""
+        assert b'"database":"ok"' in body.replace(b" ", b"")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
