@@ -130,7 +130,9 @@ class Ticket(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    # LEFT JOIN although category_id is NOT NULL: with an inner join MariaDB starts
+    # from the 8 categories and sorts every ticket for one page (seconds at 1M).
+    category: Mapped[Category] = relationship(lazy="joined")
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
 

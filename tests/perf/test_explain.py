@@ -63,11 +63,15 @@ def _plan_problems(statement: str, parameters: Any, allow_sort: bool = False) ->
         walk(plan[0]["Plan"])
         return problems
     rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).mappings().all()
-    return [
+    problems = [
         f"full scan of {r['table']}"
         for r in rows
         if r["table"] in BIG_TABLES and (r["type"] or "").upper() == "ALL"
     ]
+    if "LIMIT" in statement and not allow_sort:
+        # a page that sorts every matching row (e.g. driven from a small joined table)
+        problems += [f"filesort on {r['table']}" for r in rows if "filesort" in (r["Extra"] or "")]
+    return problems
 
 
 def _check(what: str, call, allow_sort: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -116,6 +120,9 @@ def test_default_views_use_indexes(seeded, make_user):
         _check(
             f"{name} search",
             lambda a=actor: services.list_tickets(a, filters({"q": "impresora"})),
+            # Known limit: InnoDB FULLTEXT hands back every match unordered, so
+            # MySQL/MariaDB sort them (see bench/README.md).
+            allow_sort=db.engine.dialect.name in ("mysql", "mariadb"),
         )
         _check(f"{name} dashboard counts", lambda a=actor: services.status_counts(a))
         _check(
