@@ -57,12 +57,6 @@ def test_mysql_tables_are_utf8mb4_innodb(fresh_app):
         assert collation.startswith("utf8mb4"), (name, collation)
 
 
-@pytest.mark.xfail(
-    backend() == "mysql",
-    reason="0003_login_sessions.downgrade drops ix_login_sessions_user_id before its table; "
-    "MariaDB refuses (the index backs the foreign key). Landed migration: fix in a new one.",
-    strict=True,
-)
 def test_downgrade_to_base_and_back(fresh_app):
     """Every revision can be undone, so a bad release can be rolled back."""
     upgrade()
