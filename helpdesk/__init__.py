@@ -46,6 +46,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             )
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind nginx the client address arrives in X-Forwarded-For; without this,
+        # per-IP login limits and the audit log would see only the proxy's address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -95,6 +95,7 @@ class Settings:
     session_absolute_hours: int = 12
     default_locale: str = "es"
     admin_password: str | None = None
+    trusted_proxies: int = 0
     instance_dir: Path = DEFAULT_INSTANCE_DIR
 
     @property
@@ -140,6 +141,7 @@ class Settings:
             "SOCKETIO_ALLOWED_ORIGINS": list(self.socketio_allowed_origins),
             "PRESENCE_GRACE_SECONDS": self.presence_grace_seconds,
             "REALTIME_CHECK_SECONDS": self.realtime_check_seconds,
+            "TRUSTED_PROXIES": self.trusted_proxies,
             "CHAT_MESSAGE_MAX": self.chat_message_max,
             "CHAT_RATE_LIMIT": self.chat_rate_limit,
         }
@@ -214,6 +216,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_upload_mb=_int(environ, "MAX_UPLOAD_MB", 10),
         session_timeout_minutes=_int(environ, "SESSION_TIMEOUT_MINUTES", 5),
         session_absolute_hours=_int(environ, "SESSION_ABSOLUTE_HOURS", 12),
+        trusted_proxies=_int(environ, "TRUSTED_PROXIES", 0, minimum=0),
         default_locale=locale,
         admin_password=environ.get("ADMIN_PASSWORD") or None,
         instance_dir=instance_dir,
