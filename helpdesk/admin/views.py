@@ -15,6 +15,8 @@ from helpdesk.signals import user_sessions_revoked
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.forms import EmptyForm
 from helpdesk.users import services as users
+from helpdesk.web import current_actor as _actor
+from helpdesk.web import form_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,19 +30,6 @@ def admin_required(view):  # type: ignore[no-untyped-def]
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
-
-
-def _apply_error(form, exc: HelpdeskError) -> None:  # type: ignore[no-untyped-def]
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.route("/")
@@ -74,7 +63,7 @@ def user_new():  # type: ignore[no-untyped-def]
                 must_change_password=True,
             )
         except HelpdeskError as exc:
-            _apply_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
@@ -103,7 +92,7 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
                 role=form.role.data,
             )
         except HelpdeskError as exc:
-            _apply_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             if user.session_version != old_version:
@@ -165,7 +154,7 @@ def categories():  # type: ignore[no-untyped-def]
         try:
             tickets.create_category(_actor(), form.name.data, form.description.data or "")
         except HelpdeskError as exc:
-            _apply_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             flash(_("Category created."), "success")
@@ -193,7 +182,7 @@ def category_edit(category_id: int):  # type: ignore[no-untyped-def]
                 active=bool(form.active.data),
             )
         except HelpdeskError as exc:
-            _apply_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             flash(_("Category saved."), "success")

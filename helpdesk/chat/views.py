@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from helpdesk.chat import services
 from helpdesk.chat.forms import MessageForm, StartChatForm
@@ -12,12 +12,9 @@ from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db
 from helpdesk.realtime import rooms
 from helpdesk.realtime.state import get_state
+from helpdesk.web import current_actor as _actor
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
-
-
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
 
 
 @bp.route("")

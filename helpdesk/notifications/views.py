@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from helpdesk.errors_http import wants_json
 from helpdesk.extensions import db
 from helpdesk.notifications import services
 from helpdesk.notifications.forms import MarkReadForm
+from helpdesk.web import current_actor as _actor
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
 
 
 @bp.route("")

@@ -13,7 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db
@@ -22,6 +22,7 @@ from helpdesk.reports import services
 from helpdesk.reports.forms import DateRangeForm
 from helpdesk.tickets import services as tickets
 from helpdesk.users.services import technicians
+from helpdesk.web import current_actor as _actor
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -30,10 +31,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-
-
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
 
 
 def _download_headers(fmt: str) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
 from helpdesk.attachments.services import Upload, ticket_attachments
@@ -23,24 +23,14 @@ from helpdesk.tickets.forms import (
     TicketForm,
 )
 from helpdesk.users.services import technicians
+from helpdesk.web import current_actor as _actor
+from helpdesk.web import form_error
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 
-def _actor():  # type: ignore[no-untyped-def]
-    return current_user._get_current_object()
-
-
 def _uploads(files: list[FileStorage]) -> list[Upload]:
     return [Upload(f.filename or "", f.stream) for f in files if f and f.filename]
-
-
-def _form_error(form, exc: InvalidInput) -> None:  # type: ignore[no-untyped-def]
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.route("")
@@ -78,7 +68,7 @@ def new():  # type: ignore[no-untyped-def]
             )
         except InvalidInput as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             flash(_("Ticket %(number)s created.", number=ticket.number), "success")
@@ -143,7 +133,7 @@ def comment(ticket_id: int):  # type: ignore[no-untyped-def]
             )
         except InvalidInput as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             db.session.commit()
             flash(
