@@ -8,12 +8,13 @@ from helpdesk.auth.models import LoginSession
 from helpdesk.chat.models import Conversation, Message
 from helpdesk.extensions import db
 from helpdesk.notifications.models import Notification
-from helpdesk.tickets import counters, search
+from helpdesk.tickets import counters, daily, search
 from helpdesk.tickets.models import (
     Category,
     Comment,
     Ticket,
     TicketCount,
+    TicketDay,
     TicketEvent,
     TicketSequence,
 )
@@ -22,9 +23,10 @@ from helpdesk.users.models import User
 
 @event.listens_for(db.metadata, "after_create")
 def _database_objects(target, connection, **kw):  # type: ignore[no-untyped-def]
-    """Full-text index and counter triggers for `db.create_all()` (migration 0002 otherwise)."""
+    """Full-text index and counter triggers for `db.create_all()` (migrations 0002/0006 otherwise)."""
     search.install(connection)
     counters.install(connection)
+    daily.install(connection)
 
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Notification",
     "Ticket",
     "TicketCount",
+    "TicketDay",
     "TicketEvent",
     "TicketSequence",
     "User",

@@ -13,7 +13,11 @@ Definitions (shown on the dashboard too):
   OVERDUE_DAYS[priority] days (urgent 1, high 3, medium 7, low 14).
 - average first response: first_response_at - created_at; average resolution:
   resolved_at - created_at; both over the visible tickets created in the chosen
-  range (the dashboard's "last N days").
+  range (the dashboard's "last N days": N UTC days, today included, like the trend).
+
+The figures over days (averages, trend, resolved today, overdue) read the
+per-day rows of `helpdesk.tickets.daily`, the counts the counter rows of
+`helpdesk.tickets.counters`: a few rows per day, flat as the desk grows.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +44,9 @@ from helpdesk.db import utcnow
 from helpdesk.errors import InvalidInput, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.reports import permissions as perm
-from helpdesk.reports.sqltime import day_key, day_of, seconds_between
+from helpdesk.reports.sqltime import seconds_between
 from helpdesk.templating import PRIORITY_LABELS, STATUS_LABELS
-from helpdesk.tickets import counters
+from helpdesk.tickets import counters, daily
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
 from helpdesk.tickets.services import TicketFilters
@@ -116,95 +120,79 @@ def category_counts(actor: User) -> list[dict[str, Any]]:
     return result
 
 
+def _window(days: int, now: datetime | None = None) -> tuple[date, date]:
+    """The last `days` UTC days, today included, as (first day, today)."""
+    today = (now or utcnow()).date()
+    return today - timedelta(days=days - 1), today
+
+
 def resolved_today(actor: User, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                _where(actor),
-                Ticket.resolved_at >= start,
-                Ticket.resolved_at < start + timedelta(days=1),
-            )
-        )
-        or 0
-    )
-
-
-def overdue_clause(now: datetime | None = None) -> ColumnElement[bool]:
-    now = (now or utcnow()).replace(tzinfo=None)
-    return and_(
-        Ticket.status.in_(OPEN_STATUSES),
-        or_(
-            *(
-                and_(Ticket.priority == priority, Ticket.created_at < now - timedelta(days=days))
-                for priority, days in OVERDUE_DAYS.items()
-            )
-        ),
-    )
+    """Tickets resolved during the current UTC day (from the per-day rows)."""
+    first, today = _window(1, now)
+    return daily.total(daily.figures(actor, first, today)).resolved_on_n
 
 
 def overdue_count(actor: User, now: datetime | None = None) -> int:
-    """Open tickets past their priority's limit: all open ones (counters) minus the
-    recent ones, which a short created_at range finds (same as `overdue_clause`)."""
+    """Open tickets past their priority's limit (created before now - OVERDUE_DAYS[p]).
+
+    All open ones (counters) minus the recent ones.  Recent = open tickets of
+    priority p created after its limit: whole days from the per-day rows, and the
+    part of the limit's own day after the limit hour from the tickets (at most
+    one day per priority, an index range on created_at).
+    """
     now = (now or utcnow()).replace(tzinfo=None)
     open_total = sum(n for _p, n in counters.breakdown(actor, "priority", statuses=OPEN_STATUSES))
-    recent = or_(
-        *(
-            and_(Ticket.priority == priority, Ticket.created_at >= now - timedelta(days=days))
-            for priority, days in OVERDUE_DAYS.items()
+    first, today = _window(max(OVERDUE_DAYS.values()) + 1, now)
+    per_day = daily.figures(actor, first, today, by_priority=True)
+    recent = 0
+    partial = []
+    for priority, days in OVERDUE_DAYS.items():
+        limit = now - timedelta(days=days)
+        recent += sum(
+            f.open_n
+            for (day, p), f in per_day.items()
+            if p == priority and day > limit.date().isoformat()
         )
-    )
-    not_yet = db.session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            _where(actor),
-            Ticket.created_at >= now - timedelta(days=max(OVERDUE_DAYS.values())),
-            Ticket.status.in_(OPEN_STATUSES),
-            recent,
+        next_midnight = datetime.combine(limit.date() + timedelta(days=1), datetime.min.time())
+        partial.append(
+            and_(
+                Ticket.priority == priority,
+                Ticket.created_at >= limit,
+                Ticket.created_at < next_midnight,
+            )
         )
+    recent += int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(_where(actor), Ticket.status.in_(OPEN_STATUSES), or_(*partial))
+        )
+        or 0
     )
-    return int(open_total - (not_yet or 0))
+    return int(open_total - recent)
 
 
-def average_times(actor: User, since: datetime | None = None) -> dict[str, float | None]:
-    """Average first response and resolution in seconds (None when nothing to average)."""
-    where = [_where(actor)]
-    if since is not None:
-        where.append(Ticket.created_at >= since.replace(tzinfo=None))
-    first, resolution = db.session.execute(
-        select(
-            func.avg(seconds_between(Ticket.created_at, Ticket.first_response_at)),
-            func.avg(seconds_between(Ticket.created_at, Ticket.resolved_at)),
-        ).where(*where)
-    ).one()
-    # AVG ignores NULLs: tickets without a response / resolution do not count.
-    return {"first_response": _avg_seconds(first), "resolution": _avg_seconds(resolution)}
+def average_times(actor: User, first_day: date, last_day: date) -> dict[str, float | None]:
+    """Average first response and resolution in seconds over the tickets created from
+    `first_day` to `last_day` (UTC days, both included); None when nothing to average
+    (tickets without a response / resolution do not count)."""
+    window = daily.total(daily.figures(actor, first_day, last_day))
+    return {
+        "first_response": window.average_seconds("response_ms", "responded_n"),
+        "resolution": window.average_seconds("resolution_ms", "resolved_n"),
+    }
 
 
 def created_vs_resolved(actor: User, days: int, now: datetime | None = None) -> dict[str, list]:
     """Tickets created and resolved per UTC day over the last `days` days (today included)."""
-    today = (now or utcnow()).date()
-    first_day = today - timedelta(days=days - 1)
-    start = datetime.combine(first_day, datetime.min.time())
-    end = datetime.combine(today + timedelta(days=1), datetime.min.time())
-    series: dict[str, dict[str, int]] = {}
-    for name, column in (("created", Ticket.created_at), ("resolved", Ticket.resolved_at)):
-        day = day_of(column)
-        rows = db.session.execute(
-            select(day, func.count())
-            .where(_where(actor), column >= start, column < end)
-            .group_by(day)
-        )
-        series[name] = {day_key(d): int(n) for d, n in rows}
+    first_day, today = _window(days, now)
+    per_day = daily.figures(actor, first_day, today)
     labels = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
+    empty = daily.Figures()
     return {
         "days": labels,
-        "created": [series["created"].get(d, 0) for d in labels],
-        "resolved": [series["resolved"].get(d, 0) for d in labels],
+        "created": [per_day.get((d, None), empty).created_n for d in labels],
+        "resolved": [per_day.get((d, None), empty).resolved_on_n for d in labels],
     }
 
 
@@ -243,7 +231,7 @@ def dashboard_data(actor: User, days: int = DEFAULT_TREND_DAYS) -> dict[str, Any
     statuses = status_counts(actor)
     priorities = priority_counts(actor)
     categories = category_counts(actor)
-    averages = average_times(actor, since=now - timedelta(days=days))
+    averages = average_times(actor, *_window(days, now))
     data: dict[str, Any] = {
         "generated_at": now.replace(tzinfo=timezone.utc).isoformat(),
         "days": days,

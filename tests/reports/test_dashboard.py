@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -20,13 +20,12 @@ def expected_figures(role, user_id, rows, now, days=30):  # type: ignore[no-unty
     mine = [r for r in rows if visible(role, user_id, r)]
     status = Counter(r.status for r in mine)
     start_of_day = now.replace(hour=0, minute=0, second=0)
-    since = now - timedelta(days=days)
-    recent = [r for r in mine if r.created_at >= since]
+    first_day = now.date() - timedelta(days=days - 1)
+    recent = [r for r in mine if r.created_at.date() >= first_day]  # N UTC days, today included
     firsts = [
         (r.first_response_at - r.created_at).total_seconds() for r in recent if r.first_response_at
     ]
     resolutions = [(r.resolved_at - r.created_at).total_seconds() for r in recent if r.resolved_at]
-    first_day = now.date() - timedelta(days=days - 1)
     day_list = [first_day + timedelta(days=i) for i in range(days)]
     return {
         "open": status["open"],
@@ -147,3 +146,39 @@ def test_dashboard_page_loads_chart_script_without_inline_code(client, scenario)
     client.post("/logout")
     client.login("alice")
     assert 'id="chart-workload"' not in client.get("/").get_data(as_text=True)
+
+
+def test_overdue_at_the_edge_of_each_priority_limit(people, make_ticket):
+    """One minute either side of each limit, and half a day either side: the per-day
+    rows answer whole days, the tickets table the limit's own day (both halves)."""
+    from sqlalchemy import update
+
+    from helpdesk.db import utcnow
+    from helpdesk.extensions import db
+    from helpdesk.tickets.models import Ticket
+
+    now = datetime.combine(utcnow().date(), time(12, 0))
+    alice, tech = people["user"], people["tech"]
+    expected = {"admin": 0, "tech": 0, "user": 0, "user2": 0}
+    for priority, days in OVERDUE.items():
+        limit = now - timedelta(days=days)
+        for shift in (timedelta(minutes=-1), timedelta(minutes=1), timedelta(hours=-13),
+                      timedelta(hours=13)):  # fmt: skip
+            ticket = make_ticket(alice, priority=priority)
+            db.session.execute(
+                update(Ticket).where(Ticket.id == ticket.id).values(created_at=limit + shift)
+            )
+            if shift < timedelta(0):
+                expected["admin"] += 1
+                expected["tech"] += 1  # unassigned: in the technician's queue
+                expected["user"] += 1
+    closed = make_ticket(alice, priority="urgent")
+    db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == closed.id)
+        .values(created_at=now - timedelta(days=30), status="closed")
+    )
+    db.session.commit()
+    for who, want in expected.items():
+        assert reports.overdue_count(people[who], now) == want, who
+    assert reports.overdue_count(tech, now + timedelta(days=15)) == 4 * 4  # all past their limit
