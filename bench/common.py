@@ -68,7 +68,15 @@ def _ticket_total(url: str) -> int | None:
     try:
         with engine.connect() as conn:
             # the maintained counters: instant even at a million rows
-            return int(conn.execute(text("SELECT COALESCE(SUM(n), 0) FROM ticket_counts")).scalar())
+            return int(
+                conn.execute(
+                    # The finest rows (not the rollups): right in every schema version.
+                    text(
+                        "SELECT COALESCE(SUM(n), 0) FROM ticket_counts"
+                        " WHERE assignee_key >= 0 AND category_id >= 0"
+                    )
+                ).scalar()
+            )
     except Exception:
         return None
     finally:

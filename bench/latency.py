@@ -117,8 +117,11 @@ def concurrent(
 ) -> tuple[list[float], float]:
     times: list[float] = []
     lock = threading.Lock()
+    # All clients start together, so every request really meets 7 others.
+    start = threading.Barrier(len(sessions))
 
     def client(session: Any) -> None:
+        start.wait()
         mine = [one(session, base, method, path) for _ in range(n)]
         with lock:
             times.extend(mine)
@@ -236,7 +239,7 @@ def measure(kind: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         for name in PAGES:
             method, path = pages[name]
             seq = sequential(admin, base, method, path, args.requests)
-            conc, rps = concurrent(sessions, base, method, path, max(3, args.requests // 3))
+            conc, rps = concurrent(sessions, base, method, path, args.requests)
             result["pages"][name] = {
                 "seq50": median(seq),
                 "seq95": percentile(seq, 95),

@@ -3,8 +3,9 @@
 The dashboard's averages and created-vs-resolved trend cover "the last N days";
 at a million tickets over two years a 30-day window is ~40,000 tickets, and
 reading them per request made the dashboard twelve times slower than at 10,000.
-`ticket_days` holds one row per (day, assignee, priority), so a window is at
-most days × technicians × 4 rows whatever the size of the desk.
+`ticket_days` holds one row per (assignee, day, priority) plus rollup rows for
+every assignee (assignee_key -1), so an administrator's 30-day window is 120
+rows and a technician's 240, whatever the size of the desk.
 
 Like `ticket_counts`, triggers keep it exact inside the transaction that
 changes a ticket, on SQLite, MariaDB/MySQL and PostgreSQL, whatever wrote the
@@ -42,7 +43,8 @@ SUMS = (
     "resolution_ms",
     "resolved_on_n",
 )
-KEY = ("day", "assignee_key", "priority")
+KEY = ("assignee_key", "day", "priority")
+ALL = -1  # assignee_key of the rollup rows (every assignee, unassigned included)
 
 
 @dataclass
@@ -91,7 +93,13 @@ def _contribution(dialect: str, row: str, sign: int, source: str = "") -> str:
 
     `row` is NEW or OLD in a trigger; `source` is " FROM tickets" for a rebuild.
     """
-    key = f"COALESCE({row}.assignee_id, 0) AS a, {row}.priority AS p"
+    selects = []
+    for assignee in (f"COALESCE({row}.assignee_id, 0)", str(ALL)):
+        selects += _rows(dialect, row, sign, source, f"{assignee} AS a, {row}.priority AS p")
+    return " UNION ALL ".join(selects)
+
+
+def _rows(dialect: str, row: str, sign: int, source: str, key: str) -> list[str]:
     opened = ", ".join(f"'{v}'" for v in OPEN_VALUES)
 
     def flag(condition: str) -> str:
@@ -110,30 +118,30 @@ def _contribution(dialect: str, row: str, sign: int, source: str = "") -> str:
         f"SELECT {_day(dialect, f'{row}.resolved_at')} AS d, {key}, "
         f"0 AS c1, 0 AS c2, 0 AS c3, 0 AS c4, 0 AS c5, 0 AS c6, {sign} AS c7{source}"
     )
-    return f"{created} UNION ALL {resolved}"
+    return [created, resolved]
 
 
 def _apply(dialect: str, source: str) -> str:
-    """INSERT the grouped deltas of `source` (columns d, a, p, c1..c7), adding to existing rows."""
+    """INSERT the grouped deltas of `source` (columns d, a, p, c1..c7) in key order, adding to existing rows."""
     cols = ", ".join((*KEY, *SUMS))
     deltas = ", ".join(f"SUM(c{i})" for i in range(1, len(SUMS) + 1))
     nonzero = " OR ".join(f"SUM(c{i}) <> 0" for i in range(1, len(SUMS) + 1))
     grouped = (
-        f"SELECT d, a, p, {deltas} FROM ({source}) v WHERE d IS NOT NULL "
-        f"GROUP BY d, a, p HAVING {nonzero}"
+        f"SELECT a, d, p, {deltas} FROM ({source}) v WHERE d IS NOT NULL "
+        f"GROUP BY a, d, p HAVING {nonzero}"
     )
     if dialect == "mysql":
         # A derived table keeps ON DUPLICATE KEY UPDATE's names unambiguous.
         updates = ", ".join(f"{c} = ticket_days.{c} + VALUES({c})" for c in SUMS)
         return (
             f"INSERT INTO ticket_days ({cols}) SELECT * FROM ({grouped}) g "
-            f"ORDER BY d, a, p ON DUPLICATE KEY UPDATE {updates};"
+            f"ORDER BY a, d, p ON DUPLICATE KEY UPDATE {updates};"
         )
     table = "ticket_days"
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUMS)
     # SQLite needs the WHERE of `grouped` to parse an upsert from a SELECT.
     return (
-        f"INSERT INTO ticket_days ({cols}) {grouped} ORDER BY d, a, p "
+        f"INSERT INTO ticket_days ({cols}) {grouped} ORDER BY a, d, p "
         f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates};"
     )
 
@@ -227,7 +235,7 @@ def _ticket_sums(day_column: Any) -> list[Any]:
         span(Ticket.first_response_at),
         flag(Ticket.resolved_at.is_not(None)),
         span(Ticket.resolved_at),
-        0,
+        literal(0),
     ]
 
 
@@ -236,7 +244,7 @@ def figures(
 ) -> dict[tuple[str, Priority | None], Figures]:
     """Sums per (day 'YYYY-MM-DD', priority or None) over the tickets `actor` may see.
 
-    admin: the summary rows; technician: the rows of their own and the unassigned
+    admin: the rollup rows; technician: the rows of their own and the unassigned
     queue, plus the tickets they requested that someone else works on (read from
     tickets: a short requester range); user: their own tickets, read from
     tickets (an index range on requester).  Must agree with `visible_clause`.
@@ -272,6 +280,8 @@ def figures(
         .where(TicketDay.day >= first_day, TicketDay.day <= last_day)
         .group_by(*keys)
     )
+    if actor.role == Role.ADMIN:
+        query = query.where(TicketDay.assignee_key == ALL)
     if actor.role == Role.TECHNICIAN:
         query = query.where(TicketDay.assignee_key.in_([0, actor.id]))
         from_tickets(

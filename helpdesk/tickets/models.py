@@ -78,17 +78,24 @@ class TicketCount(db.Model):
     """Tickets per (status, assignee, priority, category); database triggers keep it exact.
 
     Admin and technician badges and the dashboard read these few rows instead of
-    counting the tickets table.  `assignee_key` is 0 for the unassigned queue.
+    counting the tickets table.  `assignee_key` is 0 for the unassigned queue;
+    `assignee_key` and `category_id` are -1 in the rollup rows ("any").
     Triggers (see `helpdesk.tickets.counters`) rather than Python bookkeeping,
     because only the trigger sees the row as it really was when two
     transactions change the same ticket at once.
     """
 
     __tablename__ = "ticket_counts"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    __table_args__ = (
+        # The workload chart: open statuses × every technician, categories rolled up.
+        Index("ix_ticket_counts_category_id_status", "category_id", "status", "assignee_key"),
+        MYSQL_TABLE_ARGS,
+    )
 
-    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # assignee first: the key order of the primary key, so the rollup rows
+    # (assignee_key -1) and a technician's queue (0 and their id) are short ranges.
     assignee_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
     priority: Mapped[Priority] = mapped_column(
         RankedEnum(Priority), primary_key=True, autoincrement=False
     )
@@ -105,14 +112,15 @@ class TicketDay(db.Model):
     day it was created (created_n, open_n, responded_n/response_ms,
     resolved_n/resolution_ms: averages over tickets created in a window) and,
     once resolved, in the row of the day it was resolved (resolved_on_n: the
-    trend).  Durations are summed in milliseconds.  See `helpdesk.tickets.daily`.
+    trend).  Durations are summed in milliseconds.  Rows with assignee_key -1 add
+    up every assignee (what an administrator reads).  See `helpdesk.tickets.daily`.
     """
 
     __tablename__ = "ticket_days"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     assignee_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     priority: Mapped[Priority] = mapped_column(
         RankedEnum(Priority), primary_key=True, autoincrement=False
     )
