@@ -188,7 +188,7 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn -k gevent -w 1 on 127.0.0.1:<free port>, stopped on exit."""
+    """gunicorn -k gevent -w <processes> on 127.0.0.1:<free port>, stopped on exit."""
 
     def __init__(self, url: str, processes: int = 1) -> None:
         self.url = url
@@ -202,7 +202,7 @@ class Server:
         env["GUNICORN_LOG_LEVEL"] = "warning"
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "-k", "gevent", "-w", "1", "--no-control-socket",
+             "-k", "gevent", "-w", str(self.processes), "--no-control-socket",
              "-b", f"127.0.0.1:{self.port}", "helpdesk.wsgi:app"],
             env=env, cwd=ROOT,
         )  # fmt: skip

@@ -230,7 +230,7 @@ def _swap_number(params: Any, fresh: str) -> Any:
 def measure(kind: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
     url, seeded = ensure_database(kind, size, args.dir)
     result: dict[str, Any] = {"seeded": seeded, "pages": {}}
-    with Server(url) as server:
+    with Server(url, processes=args.workers) as server:
         base = server.base
         admin = signed_in(base, "bench-admin", BENCH_PASSWORD)
         pages, deep_page = page_requests(url, base, admin, size)
@@ -260,14 +260,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "mysql"], default="sqlite")
     parser.add_argument("--sizes", default="10000,1000000")
-    parser.add_argument("--requests", type=int, default=30, help="sequential requests per page")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=30,
+        help="requests per page, sequentially and per concurrent client",
+    )
     parser.add_argument("--dir", default="/tmp/helpdesk-bench", help="where SQLite files live")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gunicorn gevent processes (SQLite: keep 1)"
+    )
     parser.add_argument("--drop", action="store_true", help="drop the databases afterwards")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {size: measure(args.db, size, args) for size in sizes}
 
-    print(f"\n## Page latency on {args.db} (ms; admin; gunicorn -k gevent -w 1; "
+    print(f"\n## Page latency on {args.db} (ms; admin; gunicorn -k gevent -w {args.workers}; "
           f"{args.requests} sequential requests, {CLIENTS} clients)\n")  # fmt: skip
     print(
         "| page | tickets | seq p50 | seq p95 | 8 clients p50 | 8 clients p95 | 8 clients req/s | SQL floor p50 |"

@@ -150,6 +150,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--dir", default="/tmp/helpdesk-bench")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gunicorn gevent processes (SQLite: keep 1)"
+    )
     parser.add_argument("--drop", action="store_true")
     args = parser.parse_args()
     url, _seeded = ensure_database(args.db, args.size, args.dir)
@@ -165,7 +168,7 @@ def main() -> int:
         "errors": Counter(),
         "category": category,
     }
-    with Server(url) as server:
+    with Server(url, processes=args.workers) as server:
         # Sign-ins first (Argon2 is slow on purpose), then the clock starts.
         people = accounts(url, args.clients)
         sessions = [(signed_in(server.base, u, p), u) for u, p in people]
@@ -184,7 +187,7 @@ def main() -> int:
     total = sum(len(v) for v in out["times"].values())
     errors = sum(out["errors"].values())
     print(f"\n## Mixed load on {args.db}, {args.size:,} tickets: {args.clients} clients, "
-          f"{args.seconds} s, gunicorn -k gevent -w 1\n")  # fmt: skip
+          f"{args.seconds} s, gunicorn -k gevent -w {args.workers}\n")  # fmt: skip
     print("| kind | requests | p50 ms | p95 ms |")
     print("|---|---:|---:|---:|")
     for kind, times in sorted(out["times"].items()):
