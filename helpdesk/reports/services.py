@@ -66,6 +66,10 @@ XLSX_SLOW_ROWS = 100_000  # beyond this the reports page warns that Excel takes 
 EXPORT_BATCH = 2000
 FONT_DIR = Path(__file__).resolve().parent.parent / "data"
 DEBIAN_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Emoji in titles: DejaVu has none.  Debian's Noto Color Emoji (package
+# fonts-noto-color-emoji, 11 MB, so not shipped) is used as a fallback font when
+# installed; without it a PDF leaves emoji out and everything else is intact.
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -769,6 +773,9 @@ def build_pdf(actor: User, filters: TicketFilters, now: datetime | None = None) 
         pdf.add_font("DejaVu", "", str(fonts[0]))
         pdf.add_font("DejaVu", "B", str(fonts[1]))
         family = "DejaVu"
+        if EMOJI_FONT.is_file():
+            pdf.add_font("Emoji", "", str(EMOJI_FONT))
+            pdf.set_fallback_fonts(["Emoji"], exact_match=False)  # bold text too
 
         def text(value: Any) -> str:
             return "" if value is None else str(value)
