@@ -36,7 +36,7 @@ from typing import Any
 from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from helpdesk.audit.services import record
@@ -289,93 +289,153 @@ class SummaryRow:
     avg_resolution: float | None
 
 
-def _summary(actor: User, filters: TicketFilters, column: Any) -> list[tuple[Any, ...]]:
-    open_flag = func.sum(_case_open())
-    return list(
-        db.session.execute(
-            select(
-                column,
-                func.count(),
-                open_flag,
-                func.avg(seconds_between(Ticket.created_at, Ticket.first_response_at)),
-                func.avg(seconds_between(Ticket.created_at, Ticket.resolved_at)),
-            )
-            .where(_where(actor, filters))
-            .group_by(column)
-        ).all()
+@dataclass
+class _Cell:
+    """Sums for one (status, category, priority, assignee) group of the filtered tickets."""
+
+    count: int = 0
+    open: int = 0
+    responded: int = 0
+    response_seconds: float = 0.0
+    resolved: int = 0
+    resolution_seconds: float = 0.0
+
+    def add(self, other: _Cell) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _cells(actor: User, filters: TicketFilters) -> list[tuple[tuple[Any, ...], _Cell]]:
+    """The filtered tickets grouped by (status, category, priority, assignee) in ONE scan.
+
+    Every summary table (and the total) is a re-grouping of these few thousand
+    groups at most, so the page reads the matching tickets once instead of once
+    per table: at a million tickets that is the difference between one pass and five.
+    """
+    keys = (Ticket.status, Ticket.category_id, Ticket.priority, Ticket.assignee_id)
+    rows = db.session.execute(
+        select(
+            *keys,
+            func.count(),
+            func.count(Ticket.first_response_at),
+            func.sum(seconds_between(Ticket.created_at, Ticket.first_response_at)),
+            func.count(Ticket.resolved_at),
+            func.sum(seconds_between(Ticket.created_at, Ticket.resolved_at)),
+        )
+        .where(_where(actor, filters))
+        .group_by(*keys)
     )
+    out = []
+    for status, category_id, priority, assignee_id, n, responded, first, resolved, res in rows:
+        status = Status(_enum_value(status))
+        cell = _Cell(
+            count=int(n),
+            open=int(n) if status in OPEN_STATUSES else 0,
+            responded=int(responded or 0),
+            response_seconds=float(first or 0),
+            resolved=int(resolved or 0),
+            resolution_seconds=float(res or 0),
+        )
+        out.append(((status, category_id, Priority(_enum_value(priority)), assignee_id), cell))
+    return out
 
 
-def _case_open() -> Any:
-    return case((Ticket.status.in_(OPEN_STATUSES), 1), else_=0)
-
-
-def _rows(raw: list[tuple[Any, ...]], label: Any) -> list[SummaryRow]:
+def _regroup(
+    cells: list[tuple[tuple[Any, ...], _Cell]], position: int, label: Any
+) -> list[SummaryRow]:
+    groups: dict[Any, _Cell] = {}
+    for key, cell in cells:
+        groups.setdefault(key[position], _Cell()).add(cell)
     return [
         SummaryRow(
             key=key,
             label=label(key),
-            count=int(n),
-            open=int(o or 0),
-            avg_first_response=_avg_seconds(first),
-            avg_resolution=_avg_seconds(res),
+            count=g.count,
+            open=g.open,
+            avg_first_response=_avg_seconds(g.response_seconds / g.responded)
+            if g.responded
+            else None,
+            avg_resolution=_avg_seconds(g.resolution_seconds / g.resolved) if g.resolved else None,
         )
-        for key, n, o, first, res in raw
+        for key, g in groups.items()
     ]
 
 
-def summary_by_category(actor: User, filters: TicketFilters) -> list[SummaryRow]:
+def _by_status(cells: list[tuple[tuple[Any, ...], _Cell]]) -> list[SummaryRow]:
+    rows = _regroup(cells, 0, lambda k: str(STATUS_LABELS[k]))
+    return sorted(rows, key=lambda r: list(Status).index(r.key))
+
+
+def _by_category(cells: list[tuple[tuple[Any, ...], _Cell]]) -> list[SummaryRow]:
     names = dict(db.session.execute(select(Category.id, Category.name)).all())
-    rows = _rows(_summary(actor, filters, Ticket.category_id), lambda k: names.get(k, str(k)))
+    rows = _regroup(cells, 1, lambda k: names.get(k, str(k)))
     return sorted(rows, key=lambda r: (-r.count, r.label))
 
 
-def summary_by_priority(actor: User, filters: TicketFilters) -> list[SummaryRow]:
-    rows = _rows(
-        _summary(actor, filters, Ticket.priority),
-        lambda k: str(PRIORITY_LABELS[Priority(_enum_value(k))]),
-    )
-    order = [p.value for p in Priority]
-    return sorted(rows, key=lambda r: -order.index(_enum_value(r.key)))
+def _by_priority(cells: list[tuple[tuple[Any, ...], _Cell]]) -> list[SummaryRow]:
+    rows = _regroup(cells, 2, lambda k: str(PRIORITY_LABELS[k]))
+    return sorted(rows, key=lambda r: -list(Priority).index(r.key))
 
 
-def summary_by_status(actor: User, filters: TicketFilters) -> list[SummaryRow]:
-    rows = _rows(
-        _summary(actor, filters, Ticket.status),
-        lambda k: str(STATUS_LABELS[Status(_enum_value(k))]),
-    )
-    order = [s.value for s in Status]
-    return sorted(rows, key=lambda r: order.index(_enum_value(r.key)))
-
-
-def summary_by_technician(actor: User, filters: TicketFilters) -> list[SummaryRow]:
-    if not perm.can_see_technician_summary(actor):
-        raise PermissionDenied(_("Only staff can see the summary by technician."))
-    raw = _summary(actor, filters, Ticket.assignee_id)
-    ids = [r[0] for r in raw if r[0] is not None]
+def _by_technician(cells: list[tuple[tuple[Any, ...], _Cell]]) -> list[SummaryRow]:
+    ids = sorted({key[3] for key, _cell in cells if key[3] is not None})
     names = (
         {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
         if ids
         else {}
     )
-    rows = _rows(raw, lambda k: _("Unassigned") if k is None else names.get(k, str(k)))
+    rows = _regroup(cells, 3, lambda k: _("Unassigned") if k is None else names.get(k, str(k)))
     return sorted(rows, key=lambda r: (r.key is None, -r.count, r.label))
 
 
+def summary_by_category(actor: User, filters: TicketFilters) -> list[SummaryRow]:
+    return _by_category(_cells(actor, filters))
+
+
+def summary_by_priority(actor: User, filters: TicketFilters) -> list[SummaryRow]:
+    return _by_priority(_cells(actor, filters))
+
+
+def summary_by_status(actor: User, filters: TicketFilters) -> list[SummaryRow]:
+    return _by_status(_cells(actor, filters))
+
+
+def summary_by_technician(actor: User, filters: TicketFilters) -> list[SummaryRow]:
+    if not perm.can_see_technician_summary(actor):
+        raise PermissionDenied(_("Only staff can see the summary by technician."))
+    return _by_technician(_cells(actor, filters))
+
+
 def report_summary(actor: User, filters: TicketFilters) -> dict[str, Any]:
+    """Total and the four summary tables, from one grouped read of the filtered tickets."""
     if not perm.can_view_reports(actor):
         raise PermissionDenied(_("You cannot see reports."))
-    total = tickets.count_tickets(actor, filters)
-    summary: dict[str, Any] = {
-        "total": total,
-        "status": summary_by_status(actor, filters),
-        "category": summary_by_category(actor, filters),
-        "priority": summary_by_priority(actor, filters),
-        "technician": None,
+    cells = _cells(actor, filters)
+    return {
+        "total": sum(cell.count for _key, cell in cells),
+        "status": _by_status(cells),
+        "category": _by_category(cells),
+        "priority": _by_priority(cells),
+        "technician": _by_technician(cells) if perm.can_see_technician_summary(actor) else None,
     }
-    if perm.can_see_technician_summary(actor):
-        summary["technician"] = summary_by_technician(actor, filters)
-    return summary
+
+
+def with_default_period(args: Any, today: date | None = None) -> Any:
+    """The reports page's arguments, opening on the last DEFAULT_TREND_DAYS days.
+
+    Like the dashboard, a report covers a period unless asked otherwise: the
+    date field shows the default and can be changed; a date field sent empty
+    (the form submitted with no date) means all time.  At a million tickets,
+    summing everything ever filed on every visit would take seconds.
+    """
+    if "created_from" in args or "created_to" in args:
+        return args
+    first, _today = _window(
+        DEFAULT_TREND_DAYS, today and datetime.combine(today, datetime.min.time())
+    )
+    out = args.copy()
+    out["created_from"] = first.isoformat()
+    return out
 
 
 def describe_filters(filters: TicketFilters) -> list[tuple[str, str]]:

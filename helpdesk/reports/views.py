@@ -48,9 +48,10 @@ def index():  # type: ignore[no-untyped-def]
     actor = _actor()
     if not perm.can_view_reports(actor):
         abort(403)
-    form = DateRangeForm(request.args)
+    args = services.with_default_period(request.args)
+    form = DateRangeForm(args)
     form.validate()
-    filters = tickets.parse_filters(request.args)
+    filters = tickets.parse_filters(args)
     summary = services.report_summary(actor, filters)
     return render_template(
         "reports/index.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 from helpdesk.reports import services as reports
 from tests.reports.conftest import visible
@@ -22,7 +23,7 @@ def table_counts(html: str, caption: str) -> dict[str, int]:
 def test_admin_summary_tables(client, scenario):
     now, rows, people = scenario
     client.login("boss")
-    html = client.get("/reports").get_data(as_text=True)
+    html = client.get("/reports?created_from=").get_data(as_text=True)  # all time
     assert f"{len(rows)} ticket" in html  # "1 ticket", "3 tickets"
     assert table_counts(html, "By category") == {
         "Hardware": sum(1 for r in rows if r.category_id == rows[0].category_id),
@@ -41,11 +42,25 @@ def test_user_summary_only_own_and_no_technician_table(client, scenario):
     now, rows, people = scenario
     alice = people["user"]
     client.login("alice")
-    html = client.get("/reports").get_data(as_text=True)
+    html = client.get("/reports?created_from=&created_to=").get_data(as_text=True)  # all time
     own = [r for r in rows if visible("user", alice.id, r)]
     assert f"{len(own)} ticket" in html  # "1 ticket", "3 tickets"
     assert sum(table_counts(html, "By status").values()) == len(own)
     assert "By technician" not in html
+
+
+def test_page_opens_on_the_last_30_days(client, scenario):
+    """No date in the address: the last 30 UTC days (today included), shown in the
+    form and carried into the export links; the scenario has older tickets."""
+    now, rows, people = scenario
+    client.login("boss")
+    first = (now - timedelta(days=29)).date()
+    recent = [r for r in rows if r.created_at.date() >= first]
+    assert 0 < len(recent) < len(rows)
+    html = client.get("/reports").get_data(as_text=True)
+    assert f"{len(recent)} ticket" in html
+    assert f'value="{first.isoformat()}"' in html
+    assert f"export.csv?created_from={first.isoformat()}" in html
 
 
 def test_filters_and_date_range_flow_into_summary_and_exports(client, scenario):
