@@ -27,7 +27,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -627,12 +627,21 @@ def export_filename(fmt: str, now: datetime | None = None) -> str:
 
 
 def record_export(
-    actor: User, fmt: str, filters: TicketFilters, *, ip: str | None = None, rows: int | None = None
+    actor: User,
+    fmt: str,
+    filters: TicketFilters,
+    *,
+    ip: str | None = None,
+    rows: int | None = None,
+    job: str | None = None,
 ) -> None:
-    """Audit row for an export (the caller commits it before streaming starts)."""
+    """Audit row for an export (the caller commits it before streaming starts, or with
+    the export job it starts)."""
     detail: dict[str, Any] = {"format": fmt, "filters": filters_args(filters)}
     if rows is not None:
         detail["rows"] = rows
+    if job is not None:
+        detail["job"] = job
     record("report.export", actor=actor, ip=ip, **detail)
 
 
@@ -667,25 +676,41 @@ def iter_csv(actor: User, filters: TicketFilters, batch: int = 500) -> Iterator[
         yield buffer.getvalue()
 
 
-def write_xlsx(actor: User, filters: TicketFilters, path: str) -> int:
+def write_xlsx(
+    actor: User,
+    filters: TicketFilters,
+    path: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    tmpdir: str | None = None,
+) -> int:
     """Write the export to `path` with XlsxWriter in constant_memory mode; returns rows.
 
     constant_memory flushes each row to a temporary file as soon as the next one
-    starts, so memory stays flat whatever the row count. Strings go through
-    write_string (never parsed as formulas) after `neutralise`.
+    starts, so memory stays flat whatever the row count; `close()` then packs that
+    file into the zip (about a tenth of the time, with nothing to report). Strings
+    go through write_string (never parsed as formulas) after `neutralise`.
+
+    `progress(rows written)` is called every EXPORT_BATCH rows and once more when
+    every row is written (only the packing is left then). Row data goes to a
+    private folder under `tmpdir` (it is about as large as the sheet's XML), removed
+    whatever happens: a failed export leaves no half-written file behind and does
+    not spend time packing one.
     """
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(
-        path,
-        {
-            "constant_memory": True,
-            "tmpdir": tempfile.gettempdir(),
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-        },
-    )
-    try:
+    with tempfile.TemporaryDirectory(
+        prefix="helpdesk-xlsx-", dir=tmpdir, ignore_cleanup_errors=True
+    ) as scratch:
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "tmpdir": scratch,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
         sheet = workbook.add_worksheet(_("Tickets")[:31])
         header = workbook.add_format({"bold": True, "bg_color": "#DDE3EA", "border": 1})
         date_fmt = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
@@ -708,8 +733,11 @@ def write_xlsx(actor: User, filters: TicketFilters, path: str) -> int:
                     sheet.write_number(row_no, i, value, number_fmt)
                 else:
                     sheet.write_string(row_no, i, neutralise(str(value)))
+            if progress is not None and row_no % EXPORT_BATCH == 0:
+                progress(row_no)
         sheet.autofilter(0, 0, max(row_no, 1), len(EXPORT_COLUMNS) - 1)
-    finally:
+        if progress is not None:
+            progress(row_no)
         workbook.close()
     return row_no
 
