@@ -1,5 +1,5 @@
 """The `helpdesk` command: run, init-db, reset-admin, create-user, verify-schema,
-check-system, generate-secret-key, seed-demo.
+check-system, generate-secret-key, seed-demo, exports-cleanup.
 
 Expected failures (bad URL, database down, user exists) print one line naming
 the problem and the fix and exit non-zero; no traceback.
@@ -68,6 +68,7 @@ def register_commands(app: Flask) -> None:
         check_system,
         generate_secret_key,
         seed_demo,
+        exports_cleanup,
     ):
         app.cli.add_command(command)
 
@@ -487,3 +488,19 @@ def seed_demo(
         f"Seeded {stats['tickets']} tickets, {stats['comments']} comments, "
         f"{stats['users']} users, {stats['technicians']} technicians in {elapsed:.1f} s."
     )
+
+
+@click.command("exports-cleanup")
+@with_appcontext
+def exports_cleanup() -> None:
+    """Remove Excel export jobs and files older than 24 hours (also done at each new job)."""
+    from helpdesk.extensions import db
+    from helpdesk.reports import jobs
+
+    try:
+        stale = jobs.fail_stale()
+        removed = jobs.remove_expired()
+        db.session.commit()  # the files go after the commit
+    except (OperationalError, SQLAlchemyError) as exc:
+        fail(_db_error_message(exc))
+    click.echo(f"Removed {removed} expired export job(s); marked {stale} stopped one(s) failed.")

@@ -89,6 +89,7 @@ class Settings:
     chat_message_max: int = 2000
     chat_rate_limit: str = "20 per 10 seconds"
     upload_dir: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "uploads")
+    export_dir: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "exports")
     max_upload_mb: int = 10
     max_files_per_upload: int = 5
     session_timeout_minutes: int = 5
@@ -110,6 +111,11 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
             "REDIS_URL": self.redis_url,
             "UPLOAD_DIR": str(self.upload_dir),
+            # Excel files built by export jobs (kept 24 h), and how jobs run:
+            # "process" starts a runner process per job; "manual" leaves them queued
+            # for whoever calls reports.jobs.run_job (the tests do).
+            "EXPORT_DIR": str(self.export_dir),
+            "EXPORT_RUNNER": "process",
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "MAX_FILES_PER_UPLOAD": self.max_files_per_upload,
             "MAX_CONTENT_LENGTH": max_content_length(self.max_upload_mb, self.max_files_per_upload),
@@ -197,6 +203,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if locale not in ("es", "en"):
         raise ConfigError(f"DEFAULT_LOCALE must be es or en (got {locale!r})")
     upload_dir = Path(environ.get("UPLOAD_DIR") or instance_dir / "uploads")
+    export_dir = Path(environ.get("EXPORT_DIR") or instance_dir / "exports")
     return Settings(
         env=env,
         secret_key=secret,
@@ -213,6 +220,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             if o.strip()
         ),
         upload_dir=upload_dir,
+        export_dir=export_dir,
         max_upload_mb=_int(environ, "MAX_UPLOAD_MB", 10),
         session_timeout_minutes=_int(environ, "SESSION_TIMEOUT_MINUTES", 5),
         session_absolute_hours=_int(environ, "SESSION_ABSOLUTE_HOURS", 12),

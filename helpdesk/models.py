@@ -8,6 +8,7 @@ from helpdesk.auth.models import LoginSession
 from helpdesk.chat.models import Conversation, Message
 from helpdesk.extensions import db
 from helpdesk.notifications.models import Notification
+from helpdesk.reports.models import ExportJob
 from helpdesk.tickets import counters, daily, search
 from helpdesk.tickets.models import (
     Category,
@@ -36,6 +37,7 @@ __all__ = [
     "Comment",
     "LoginSession",
     "Conversation",
+    "ExportJob",
     "Message",
     "Notification",
     "Ticket",

@@ -114,6 +114,10 @@ def make_app(database: TestDatabase, tmp_path: Any, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "SQLALCHEMY_DATABASE_URI": database.url,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "EXPORT_DIR": str(tmp_path / "exports"),
+        # Export jobs stay queued until a test runs them (reports.jobs.run_job); the
+        # tests of the runner process itself set "process".
+        "EXPORT_RUNNER": "manual",
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
