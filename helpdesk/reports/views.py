@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import login_required
+from werkzeug.wsgi import wrap_file
 
 from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db
+from helpdesk.reports import jobs, services
 from helpdesk.reports import permissions as perm
-from helpdesk.reports import services
 from helpdesk.reports.forms import DateRangeForm
 from helpdesk.tickets import services as tickets
 from helpdesk.users.services import technicians
@@ -33,9 +38,11 @@ MIMETYPES = {
 }
 
 
-def _download_headers(fmt: str) -> dict[str, str]:
+def _download_headers(fmt: str, filename: str | None = None) -> dict[str, str]:
     return {
-        "Content-Disposition": f'attachment; filename="{services.export_filename(fmt)}"',
+        "Content-Disposition": (
+            f'attachment; filename="{filename or services.export_filename(fmt)}"'
+        ),
         # The file is personal data: no shared cache may keep it.
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
@@ -53,6 +60,8 @@ def index():  # type: ignore[no-untyped-def]
     form.validate()
     filters = tickets.parse_filters(args)
     summary = services.report_summary(actor, filters)
+    export_jobs = jobs.recent_jobs(actor)
+    db.session.commit()  # a job found stale was marked failed
     return render_template(
         "reports/index.html",
         form=form,
@@ -62,9 +71,12 @@ def index():  # type: ignore[no-untyped-def]
         export_args=services.filters_args(filters),
         pdf_limit=services.PDF_ROW_LIMIT,
         xlsx_slow_rows=services.XLSX_SLOW_ROWS,
+        xlsx_max_rows=jobs.XLSX_MAX_ROWS,
         categories=tickets.list_categories(active_only=False),
         staff=technicians() if actor.is_admin else [],
         humanise=services.humanise_seconds,
+        export_jobs=export_jobs,
+        job_status_labels=jobs.STATUS_LABELS,
     )
 
 
@@ -103,6 +115,11 @@ def export_csv():  # type: ignore[no-untyped-def]
 @login_required
 def export_xlsx():  # type: ignore[no-untyped-def]
     actor, filters = _start_export("xlsx")
+    try:
+        services.check_direct_xlsx_size(actor, filters)
+    except InvalidInput as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
     _audit_then_stream(actor, "xlsx", filters)
     body = stream_with_context(services.iter_xlsx(actor, filters))
     return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))
@@ -121,3 +138,61 @@ def export_pdf():  # type: ignore[no-untyped-def]
     services.record_export(actor, "pdf", filters, ip=request.remote_addr, rows=rows)
     db.session.commit()
     return Response(data, mimetype=MIMETYPES["pdf"], headers=_download_headers("pdf"))
+
+
+# ---------------------------------------------------------------- Excel export jobs
+
+
+@bp.route("/export.xlsx/jobs", methods=["POST"])
+@login_required
+def xlsx_job_start():  # type: ignore[no-untyped-def]
+    """Start building the Excel file in a runner process; the job page shows progress."""
+    filters = tickets.parse_filters(request.form)
+    job = jobs.start_xlsx_job(_actor(), filters, locale=str(get_locale()), ip=request.remote_addr)
+    db.session.commit()  # the audit row, and the runner starts (after commit)
+    return redirect(url_for("reports.job_page", job_id=job.id), 303)
+
+
+@bp.route("/jobs/<job_id>")
+@login_required
+def job_page(job_id: str):  # type: ignore[no-untyped-def]
+    job = jobs.get_job(_actor(), job_id)
+    state = jobs.job_state(job)
+    filters = jobs.job_filters(job)
+    db.session.commit()  # a job found stale was marked failed
+    return render_template(
+        "reports/job.html",
+        job=job,
+        state=state,
+        applied=services.describe_filters(filters),
+        export_args=services.filters_args(filters),
+    )
+
+
+@bp.route("/jobs/<job_id>.json")
+@login_required
+def job_status(job_id: str):  # type: ignore[no-untyped-def]
+    job = jobs.get_job(_actor(), job_id)
+    state = jobs.job_state(job)
+    db.session.commit()
+    state["download_url"] = (
+        url_for("reports.job_download", job_id=job.id) if state["status"] == "done" else None
+    )
+    response = jsonify(state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/jobs/<job_id>/download")
+@login_required
+def job_download(job_id: str):  # type: ignore[no-untyped-def]
+    job, fh = jobs.open_job_file(_actor(), job_id)
+    headers = _download_headers("xlsx", job.file_name)
+    headers["Content-Length"] = str(os.fstat(fh.fileno()).st_size)
+    # wrap_file: the server's file_wrapper (sendfile under gunicorn) when it has one.
+    return Response(
+        wrap_file(request.environ, fh),
+        mimetype=MIMETYPES["xlsx"],
+        headers=headers,
+        direct_passthrough=True,
+    )
