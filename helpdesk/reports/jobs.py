@@ -414,7 +414,6 @@ def run_job(job_id: str) -> bool:
     with force_locale(job.locale):
         try:
             rows = _write(engine, job, partial)
-            db.session.rollback()  # ends the long read transaction
             os.replace(partial, final)
             finished = utcnow()
             if not _set(
@@ -432,7 +431,6 @@ def run_job(job_id: str) -> bool:
             final.unlink(missing_ok=True)
             log.info("export job %s was failed or removed meanwhile; stopped", job_id)
         except BaseException as exc:  # also SIGTERM (SystemExit): the row says so at once
-            db.session.rollback()
             if isinstance(exc, HelpdeskError):
                 error = exc.message
             else:
@@ -452,6 +450,9 @@ def run_job(job_id: str) -> bool:
                 raise
         finally:
             heartbeat.stop()
+            # Whatever happened, the read transaction ends here (a later query in this
+            # session would otherwise see the snapshot it started with on MySQL).
+            db.session.rollback()
             partial.unlink(missing_ok=True)
     return True
 
