@@ -7,6 +7,7 @@ postgresql+psycopg://postgres@127.0.0.1:5432/postgres → a new schema per test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
@@ -229,22 +230,31 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def serving(database: TestDatabase, tmp_path: Any, **overrides: Any) -> Iterator[LiveServer]:
+    """The app (with `overrides` to its config) served on 127.0.0.1 while the block runs."""
+    app = make_app(database, tmp_path, SOCKETIO_ASYNC_MODE="threading", **overrides)
+    with app.app_context():
+        _db.create_all()
+        _db.session.remove()
+    server = LiveServer(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
 @pytest.fixture
 def live_server(database, tmp_path) -> Iterator[LiveServer]:
     """A served app with its own database; create data through `live_server.app`.
 
     Use `with live_server.app.app_context():` around service calls in the test.
     """
-    app = make_app(database, tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    with app.app_context():
-        _db.create_all()
-        _db.session.remove()
-    server = LiveServer(app)
-    yield server
-    server.stop()
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+    with serving(database, tmp_path) as server:
+        yield server
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,7 +15,7 @@ from helpdesk.reports import services as reports
 from helpdesk.tickets import services as tickets
 from helpdesk.users.services import create_user
 from tests.browser.conftest import AXE_JS, axe_violations, new_page
-from tests.conftest import PASSWORD, LiveServer, browser_login, make_app
+from tests.conftest import PASSWORD, LiveServer, browser_login, serving
 
 pytestmark = pytest.mark.browser
 
@@ -25,25 +25,19 @@ TICKETS = 40
 @pytest.fixture
 def served(database, tmp_path, monkeypatch) -> Iterator[LiveServer]:
     """A live server whose export jobs run in real runner processes."""
-    app = make_app(database, tmp_path, SOCKETIO_ASYNC_MODE="threading", EXPORT_RUNNER="process")
-    with app.app_context():
-        db.create_all()
-        boss = create_user(None, username="boss", password=PASSWORD, role="admin")
-        cat = tickets.create_category(None, "Hardware")
-        for i in range(TICKETS):
-            tickets.create_ticket(
-                boss, title=f"Impresora {i} ñ", description="x", category_id=cat.id
-            )
-        db.session.commit()
-        db.session.remove()
     # These few tickets count as "large", so the page offers the background job.
     monkeypatch.setattr(reports, "XLSX_SLOW_ROWS", 10)
-    server = LiveServer(app)
-    yield server
-    server.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(database, tmp_path, EXPORT_RUNNER="process") as server:
+        with server.app.app_context():
+            boss = create_user(None, username="boss", password=PASSWORD, role="admin")
+            cat = tickets.create_category(None, "Hardware")
+            for i in range(TICKETS):
+                tickets.create_ticket(
+                    boss, title=f"Impresora {i} ñ", description="x", category_id=cat.id
+                )
+            db.session.commit()
+            db.session.remove()
+        yield server
 
 
 def test_excel_job_progress_bar_reaches_the_download(browser, pages, served, tmp_path):

@@ -6,8 +6,10 @@ behaviour under test) so every figure can be computed independently in Python.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -16,6 +18,8 @@ from helpdesk.db import utcnow
 from helpdesk.extensions import db
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Priority, Status, Ticket
+from helpdesk.users.services import create_user
+from tests.conftest import PASSWORD, make_app
 
 
 @dataclass
@@ -172,3 +176,22 @@ def scenario(app, people):  # type: ignore[no-untyped-def]
     db.session.commit()
     db.session.expire_all()
     return now, rows, people
+
+
+def served_app(database: Any, tmp_path: Any, titles: list[str], **overrides: Any) -> Iterator[Any]:
+    """An app used the way a server uses it (no app context pushed around requests),
+    with `boss` (admin) and `alice` (user), who filed one ticket per title."""
+    app = make_app(database, tmp_path, **overrides)
+    with app.app_context():
+        db.create_all()
+        create_user(None, username="boss", password=PASSWORD, role="admin")
+        alice = create_user(None, username="alice", password=PASSWORD, role="user")
+        cat = tickets.create_category(None, "Hardware")
+        for title in titles:
+            tickets.create_ticket(alice, title=title, description="x", category_id=cat.id)
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -27,9 +27,7 @@ from helpdesk.reports import services as reports
 from helpdesk.reports.models import ExportJob, ExportStatus
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
-from helpdesk.users.services import create_user
-from tests.conftest import PASSWORD, make_app
-from tests.reports.conftest import visible
+from tests.reports.conftest import served_app, visible
 from tests.reports.test_exports import PAYLOADS, UNICODE_TITLE, expected_numbers
 
 JOB_URL = re.compile(r"/reports/jobs/([0-9a-f]{32})$")
@@ -514,23 +512,9 @@ def test_reports_page_lists_my_recent_jobs(app, client, scenario):
 
 @pytest.fixture
 def served(database, tmp_path):  # type: ignore[no-untyped-def]
-    """An app that starts real runner processes, used the way a server uses it (no app
-    context pushed around requests)."""
-    app = make_app(database, tmp_path, EXPORT_RUNNER="process")
-    with app.app_context():
-        db.create_all()
-        boss = create_user(None, username="boss", password=PASSWORD, role="admin")
-        cat = tickets.create_category(None, "Hardware")
-        for i in range(30):
-            tickets.create_ticket(
-                boss, title=f"Pantalla {i} ñ 😀", description="x", category_id=cat.id
-            )
-        db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    """An app that starts real runner processes."""
+    titles = [f"Pantalla {i} ñ 😀" for i in range(30)]
+    yield from served_app(database, tmp_path, titles, EXPORT_RUNNER="process")
 
 
 def test_runner_process_builds_the_file(served):

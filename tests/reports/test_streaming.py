@@ -14,30 +14,12 @@ import io
 import openpyxl
 import pytest
 
-from helpdesk.extensions import db
-from helpdesk.tickets import services as tickets
-from helpdesk.users.services import create_user
-from tests.conftest import PASSWORD, make_app
+from tests.reports.conftest import served_app
 
 
 @pytest.fixture
 def served(database, tmp_path):  # type: ignore[no-untyped-def]
-    app = make_app(database, tmp_path)
-    with app.app_context():
-        db.create_all()
-        create_user(None, username="boss", password=PASSWORD, role="admin")
-        alice = create_user(None, username="alice", password=PASSWORD, role="user")
-        cat = tickets.create_category(None, "Hardware")
-        for i in range(25):
-            tickets.create_ticket(
-                alice, title=f"Pantalla {i} ñ", description="x", category_id=cat.id
-            )
-        db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from served_app(database, tmp_path, [f"Pantalla {i} ñ" for i in range(25)])
 
 
 def streamed_body(client, url):  # type: ignore[no-untyped-def]
