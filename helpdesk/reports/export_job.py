@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m helpdesk.reports.export_job JOB_ID", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s export_job %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s export_job %(message)s")
+    logging.getLogger("helpdesk").setLevel(logging.INFO)  # ours, not every library's
     signal.signal(signal.SIGTERM, _stop)
 
     from helpdesk import create_app

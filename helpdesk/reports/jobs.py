@@ -145,7 +145,11 @@ def start_xlsx_job(
     reports.record_export(actor, "xlsx", filters, ip=ip, job=job.id)
     # The runner reads the row: start it only once the row is committed.
     job_id = job.id
-    after_commit(db.session, lambda: launch(job_id))
+
+    def start_runner() -> None:
+        launch(job_id)
+
+    after_commit(db.session, start_runner)
     return job
 
 
