@@ -20,7 +20,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 from werkzeug.wsgi import wrap_file
 
-from helpdesk.errors import InvalidInput
+from helpdesk.errors import Conflict, InvalidInput
 from helpdesk.extensions import db
 from helpdesk.reports import jobs, services
 from helpdesk.reports import permissions as perm
@@ -148,7 +148,14 @@ def export_pdf():  # type: ignore[no-untyped-def]
 def xlsx_job_start():  # type: ignore[no-untyped-def]
     """Start building the Excel file in a runner process; the job page shows progress."""
     filters = tickets.parse_filters(request.form)
-    job = jobs.start_xlsx_job(_actor(), filters, locale=str(get_locale()), ip=request.remote_addr)
+    try:
+        job = jobs.start_xlsx_job(
+            _actor(), filters, locale=str(get_locale()), ip=request.remote_addr
+        )
+    except Conflict as exc:  # too many under way: say so on the page the form came from
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
     db.session.commit()  # the audit row, and the runner starts (after commit)
     return redirect(url_for("reports.job_page", job_id=job.id), 303)
 

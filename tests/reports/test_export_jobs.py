@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from helpdesk.audit.models import AuditLog
 from helpdesk.db import utcnow
@@ -421,10 +421,34 @@ def test_the_same_export_twice_is_one_job_and_a_person_has_few_at_once(client, s
     assert start(client, status="open") == first  # a double click
     start(client, status="waiting")
     resp = client.post("/reports/export.xlsx/jobs", data={"status": "closed"})
-    assert resp.status_code == 409
-    assert "exports in progress" in resp.get_data(as_text=True)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/reports?status=closed"
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "You already have 2 exports in progress; wait for one to finish." in page
+    assert db.session.scalar(select(func.count()).select_from(ExportJob)) == 2
     run(first)  # one finishes: room for another
     start(client, status="closed")
+
+
+def test_the_server_runs_few_jobs_at_once(app, client, scenario, monkeypatch):
+    monkeypatch.setattr(jobs, "RUNNING_IN_TOTAL", 1)
+    other = app.test_client()
+    other.login("tech")
+    busy = start(other)
+    db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == busy)
+        .values(status=ExportStatus.RUNNING, heartbeat_at=utcnow())
+    )
+    db.session.commit()
+    client.login("boss")
+    resp = client.post("/reports/export.xlsx/jobs", data={})
+    assert resp.status_code == 303 and resp.headers["Location"] == "/reports"
+    assert "busy with other exports" in client.get("/reports").get_data(as_text=True)
+    # a runner that died does not hold its place
+    old = utcnow() - jobs.STALE_AFTER - timedelta(seconds=1)
+    db.session.execute(update(ExportJob).where(ExportJob.id == busy).values(heartbeat_at=old))
+    db.session.commit()
+    start(client)
 
 
 def test_old_jobs_and_files_are_removed(app, client, scenario):
