@@ -28,10 +28,11 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 
 from helpdesk.extensions import db
+from helpdesk.tickets import triggers
 from helpdesk.tickets.models import Priority, Status, Ticket, TicketCount
 from helpdesk.users.models import Role, User
 
-TRIGGERS = ("tickets_count_ai", "tickets_count_ad", "tickets_count_au")
+PREFIX = "tickets_count"  # trigger names: see helpdesk.tickets.triggers
 ALL = -1  # key value of the rollup rows: every assignee (unassigned included) / category
 ROLLUP_DIMS = ("assignee_key", "category_id")
 
@@ -77,89 +78,40 @@ def _values(keys: list[str], row: str, level: Level = frozenset()) -> str:
     return ", ".join(_exprs(keys, row, level))
 
 
-def _match(keys: list[str], row: str, level: Level) -> str:
-    pairs = zip(keys, _exprs(keys, row, level), strict=True)
-    return " AND ".join(f"{k} = {v}" for k, v in pairs)
-
-
 def _ddl(dialect: str, keys: list[str]) -> list[str]:
     cols = ", ".join(keys)
-    watched = [WATCHED[k] for k in keys]
     levels = _levels(keys)  # most rolled-up rows first: the lock order
+
+    def upsert(row: str, d: int, level: Level) -> str:
+        values = f"({cols}, n) VALUES ({_values(keys, row, level)}, {d})"
+        if dialect == "mysql":
+            return f"INSERT INTO ticket_counts {values} ON DUPLICATE KEY UPDATE n = n + VALUES(n);"
+        return (
+            f"INSERT INTO ticket_counts {values} "
+            f"ON CONFLICT ({cols}) DO UPDATE SET n = ticket_counts.n + excluded.n;"
+        )
+
+    add = "".join(upsert("NEW", 1, r) for r in levels)
+    sub = "".join(upsert("OLD", -1, r) for r in levels)
     if dialect == "sqlite":
-        add = "".join(
-            f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, 'NEW', r)}, 1) "
-            f"ON CONFLICT ({cols}) DO UPDATE SET n = n + 1;"
+        move = f"{sub} {add}"  # one writer at a time: no lock order to keep
+    else:
+        # Move a ticket between keys: at each level, the smaller key first.
+        move = " ".join(
+            f"IF ({_values(keys, 'OLD', r)}) < ({_values(keys, 'NEW', r)}) "
+            f"THEN {upsert('OLD', -1, r)} {upsert('NEW', 1, r)} "
+            f"ELSE {upsert('NEW', 1, r)} {upsert('OLD', -1, r)} END IF;"
             for r in levels
         )
-        sub = "".join(
-            f"UPDATE ticket_counts SET n = n - 1 WHERE {_match(keys, 'OLD', r)};" for r in levels
-        )
-        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
-        return [
-            *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
-            f"CREATE TRIGGER tickets_count_ai AFTER INSERT ON tickets BEGIN {add} END",
-            f"CREATE TRIGGER tickets_count_ad AFTER DELETE ON tickets BEGIN {sub} END",
-            f"CREATE TRIGGER tickets_count_au AFTER UPDATE OF {', '.join(watched)} ON tickets "
-            f"WHEN {changed} BEGIN {sub} {add} END",
-        ]
-
-    def ordered(upsert: Any) -> str:
-        """Move a ticket between keys: at each level, the smaller key first."""
-        steps = []
-        for r in levels:
-            old_t, new_t = f"({_values(keys, 'OLD', r)})", f"({_values(keys, 'NEW', r)})"
-            steps.append(
-                f"IF {old_t} < {new_t} THEN {upsert('OLD', -1, r)} {upsert('NEW', 1, r)} "
-                f"ELSE {upsert('NEW', 1, r)} {upsert('OLD', -1, r)} END IF;"
-            )
-        return " ".join(steps)
-
-    if dialect == "postgresql":
-
-        def pg(row: str, d: int, r: bool) -> str:
-            return (f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, row, r)}, {d}) "
-                    f"ON CONFLICT ({cols}) DO UPDATE SET n = ticket_counts.n + EXCLUDED.n;")  # fmt: skip
-
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
-        return [
-            f"""
-            CREATE OR REPLACE FUNCTION tickets_count_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF TG_OP = 'INSERT' THEN {"".join(pg("NEW", 1, r) for r in levels)}
-              ELSIF TG_OP = 'DELETE' THEN {"".join(pg("OLD", -1, r) for r in levels)}
-              ELSIF {changed} THEN {ordered(pg)}
-              END IF;
-              RETURN NULL;
-            END $$
-            """,
-            "DROP TRIGGER IF EXISTS tickets_count ON tickets",
-            f"CREATE TRIGGER tickets_count AFTER INSERT OR DELETE OR UPDATE OF {', '.join(watched)} "
-            "ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_count_trg()",
-        ]
-
-    def my(row: str, d: int, r: bool) -> str:
-        return (f"INSERT INTO ticket_counts ({cols}, n) VALUES ({_values(keys, row, r)}, {d}) "
-                "ON DUPLICATE KEY UPDATE n = n + VALUES(n);")  # fmt: skip
-
-    same = " AND ".join(f"OLD.{c} <=> NEW.{c}" for c in watched)
-    each_row = "AFTER {event} ON tickets FOR EACH ROW BEGIN {body} END"
-    return [
-        *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
-        "CREATE TRIGGER tickets_count_ai "
-        + each_row.format(event="INSERT", body="".join(my("NEW", 1, r) for r in levels)),
-        "CREATE TRIGGER tickets_count_ad "
-        + each_row.format(event="DELETE", body="".join(my("OLD", -1, r) for r in levels)),
-        "CREATE TRIGGER tickets_count_au "
-        + each_row.format(event="UPDATE", body=f"IF NOT ({same}) THEN {ordered(my)} END IF;"),
-    ]
+    return triggers.row_triggers(
+        dialect, PREFIX, [WATCHED[k] for k in keys], on_insert=add, on_delete=sub, on_update=move
+    )
 
 
 def install(connection: Any) -> None:
     """Create the triggers for the table's key columns (idempotent) and recount."""
     keys = _key_columns(connection)
-    name = "mysql" if connection.dialect.name in ("mysql", "mariadb") else connection.dialect.name
-    for statement in _ddl(name, keys):
+    for statement in _ddl(triggers.dialect_of(connection), keys):
         connection.exec_driver_sql(statement)
     rebuild(connection)
 
@@ -258,10 +210,4 @@ def status_counts(actor: User) -> dict[str, int]:
 
 
 def uninstall(connection: Any) -> None:
-    name = connection.dialect.name
-    if name == "postgresql":
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS tickets_count ON tickets")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS tickets_count_trg()")
-        return
-    for trigger in TRIGGERS:
-        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    triggers.drop_row_triggers(connection, PREFIX)

@@ -27,10 +27,11 @@ from sqlalchemy import case, func, literal, select
 
 from helpdesk.extensions import db
 from helpdesk.reports.sqltime import day_key, day_of, seconds_between
+from helpdesk.tickets import triggers
 from helpdesk.tickets.models import Priority, Status, Ticket, TicketDay
 from helpdesk.users.models import Role, User
 
-TRIGGERS = ("tickets_days_ai", "tickets_days_ad", "tickets_days_au")
+PREFIX = "tickets_days"  # trigger names: see helpdesk.tickets.triggers
 OPEN_VALUES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.WAITING.value)
 # Columns whose change moves a ticket's contribution.
 WATCHED = ("status", "assignee_id", "priority", "created_at", "first_response_at", "resolved_at")
@@ -69,11 +70,6 @@ class Figures:
 
 
 # ---------------------------------------------------------------- triggers
-
-
-def _dialect(connection: Any) -> str:
-    name = connection.dialect.name
-    return "mysql" if name in ("mysql", "mariadb") else name
 
 
 def _day(dialect: str, column: str) -> str:
@@ -152,52 +148,21 @@ def _ddl(dialect: str) -> list[str]:
     move = _apply(
         dialect, f"{_contribution(dialect, 'OLD', -1)} UNION ALL {_contribution(dialect, 'NEW', 1)}"
     )
-    if dialect == "sqlite":
-        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
-        return [
-            *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
-            f"CREATE TRIGGER tickets_days_ai AFTER INSERT ON tickets BEGIN {add} END",
-            f"CREATE TRIGGER tickets_days_ad AFTER DELETE ON tickets BEGIN {sub} END",
-            f"CREATE TRIGGER tickets_days_au AFTER UPDATE OF {', '.join(WATCHED)} ON tickets "
-            f"WHEN {changed} BEGIN {move} END",
-        ]
-    if dialect == "postgresql":
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
-        return [
-            f"""
-            CREATE OR REPLACE FUNCTION tickets_days_trg() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF TG_OP = 'INSERT' THEN {add}
-              ELSIF TG_OP = 'DELETE' THEN {sub}
-              ELSIF {changed} THEN {move}
-              END IF;
-              RETURN NULL;
-            END $$
-            """,
-            "DROP TRIGGER IF EXISTS tickets_days ON tickets",
-            f"CREATE TRIGGER tickets_days AFTER INSERT OR DELETE OR UPDATE OF {', '.join(WATCHED)} "
-            "ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_days_trg()",
-        ]
-    same = " AND ".join(f"OLD.{c} <=> NEW.{c}" for c in WATCHED)
-    return [
-        *(f"DROP TRIGGER IF EXISTS {t}" for t in TRIGGERS),
-        f"CREATE TRIGGER tickets_days_ai AFTER INSERT ON tickets FOR EACH ROW {add}",
-        f"CREATE TRIGGER tickets_days_ad AFTER DELETE ON tickets FOR EACH ROW {sub}",
-        f"CREATE TRIGGER tickets_days_au AFTER UPDATE ON tickets FOR EACH ROW "
-        f"BEGIN IF NOT ({same}) THEN {move} END IF; END",
-    ]
+    return triggers.row_triggers(
+        dialect, PREFIX, WATCHED, on_insert=add, on_delete=sub, on_update=move
+    )
 
 
 def install(connection: Any) -> None:
     """Create the triggers (idempotent) and rebuild the rows from the tickets."""
-    for statement in _ddl(_dialect(connection)):
+    for statement in _ddl(triggers.dialect_of(connection)):
         connection.exec_driver_sql(statement)
     rebuild(connection)
 
 
 def rebuild(connection: Any) -> None:
     """Recompute every row from the tickets (migration, repair): one scan, never per request."""
-    dialect = _dialect(connection)
+    dialect = triggers.dialect_of(connection)
     connection.exec_driver_sql("DELETE FROM ticket_days")
     connection.exec_driver_sql(
         _apply(dialect, _contribution(dialect, "tickets", 1, " FROM tickets"))
@@ -205,12 +170,7 @@ def rebuild(connection: Any) -> None:
 
 
 def uninstall(connection: Any) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS tickets_days ON tickets")
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS tickets_days_trg()")
-        return
-    for trigger in TRIGGERS:
-        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    triggers.drop_row_triggers(connection, PREFIX)
 
 
 # ---------------------------------------------------------------- reading

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import operator
-import threading
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from helpdesk.extensions import db
 from helpdesk.tickets import counters, services
 from helpdesk.tickets.models import Status, Ticket, TicketCount
 from helpdesk.tickets.permissions import visible_clause
 from helpdesk.users.models import User
+from tests.tickets.concurrency import hammer
 
 OPS = {">=": operator.ge, "==": operator.eq}
 
@@ -95,36 +94,12 @@ def test_concurrent_status_changes_keep_exact_counts(app, people, make_ticket):
     people_ids = {k: u.id for k, u in people.items()}
     ids = [make_ticket(people["user"]).id for _ in range(3)]
     db.session.remove()
-    errors: list[BaseException] = []
     moves = ["in_progress", "waiting", "resolved", "open", "waiting", "in_progress"]
 
-    def worker(n: int) -> None:
-        with app.app_context():
-            try:
-                actor = db.session.get(User, admin_id)
-                for i in range(len(moves)):
-                    ticket_id = ids[(n + i) % len(ids)]
-                    for _attempt in range(20):
-                        # Each try loads the ticket afresh: what a user's next request does.
-                        ticket = services.get_ticket(actor, ticket_id)
-                        try:
-                            services.change_status(actor, ticket, moves[(n + i) % len(moves)])
-                            db.session.commit()
-                            break
-                        except OperationalError as exc:  # a deadlock victim retries
-                            db.session.rollback()
-                            if "deadlock" not in str(exc).lower():
-                                raise
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                db.session.remove()
+    def change(actor, ticket, k):  # type: ignore[no-untyped-def]
+        services.change_status(actor, ticket, moves[k % len(moves)])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = hammer(app, admin_id, ids, len(moves), change)
     assert not errors, errors
     _check_everyone({k: db.session.get(User, i) for k, i in people_ids.items()})
     total = db.session.scalar(select(func.count()).select_from(Ticket))

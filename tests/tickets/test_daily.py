@@ -7,12 +7,10 @@ of change (services, raw SQL on timestamps, deletes, rollbacks, concurrency).
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import OperationalError
 
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
@@ -20,6 +18,7 @@ from helpdesk.tickets import daily, services
 from helpdesk.tickets.models import Ticket, TicketDay
 from helpdesk.tickets.permissions import visible_clause
 from helpdesk.users.models import User
+from tests.tickets.concurrency import hammer
 
 OPEN = ("open", "in_progress", "waiting")
 FAR = (date(2000, 1, 1), date(2100, 1, 1))
@@ -178,37 +177,14 @@ def test_concurrent_changes_keep_exact_days(app, people, make_ticket):
     ids = [make_ticket(people["user"]).id for _ in range(3)]
     db.session.commit()
     db.session.remove()
-    errors: list[BaseException] = []
     moves = ["in_progress", "resolved", "open", "waiting", "resolved", "in_progress"]
 
-    def worker(n: int) -> None:
-        with app.app_context():
-            try:
-                actor = db.session.get(User, admin_id)
-                for i in range(len(moves)):
-                    ticket_id = ids[(n + i) % len(ids)]
-                    for _attempt in range(20):
-                        ticket = services.get_ticket(actor, ticket_id)
-                        try:
-                            if i % 2:
-                                services.assign_ticket(actor, ticket, tech_ids[(n + i) % 3])
-                            else:
-                                services.change_status(actor, ticket, moves[(n + i) % len(moves)])
-                            db.session.commit()
-                            break
-                        except OperationalError as exc:  # a deadlock victim retries
-                            db.session.rollback()
-                            if "deadlock" not in str(exc).lower():
-                                raise
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                db.session.remove()
+    def change(actor, ticket, k):  # type: ignore[no-untyped-def]
+        if k % 2:
+            services.assign_ticket(actor, ticket, tech_ids[k % 3])
+        else:
+            services.change_status(actor, ticket, moves[k % len(moves)])
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = hammer(app, admin_id, ids, len(moves), change)
     assert not errors, errors
     check_days({k: db.session.get(User, i) for k, i in people_ids.items()})
