@@ -146,7 +146,17 @@ class Ticket(db.Model):
         Index("ix_tickets_priority_id", "priority", "id"),
         Index("ix_tickets_category_id_id", "category_id", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
-        Index("ix_tickets_created_at", "created_at"),
+        # Date ranges (reports, "overdue" near each priority's limit): the columns
+        # the visibility rule and those counts test are in the index, so counting
+        # a day's tickets reads no table rows (a day is thousands of tickets at 1M).
+        Index(
+            "ix_tickets_created_at_cover",
+            "created_at",
+            "status",
+            "priority",
+            "assignee_id",
+            "requester_id",
+        ),  # fmt: skip
         Index("ix_tickets_resolved_at", "resolved_at"),  # "resolved today", the trend
         MYSQL_TABLE_ARGS,
     )
