@@ -476,7 +476,7 @@ def take_ticket(actor: User, ticket: Ticket) -> Ticket:
     if result.rowcount != 1:
         raise Conflict("Someone else has already taken this ticket.")
     db.session.refresh(ticket)
-    _event(ticket, actor, EventKind.ASSIGNED, old=None, new=actor.username)
+    _event(ticket, actor, EventKind.ASSIGNED, old=None, new=actor.display_name)
     if ticket.status == Status.OPEN:
         _set_status(actor, ticket, Status.IN_PROGRESS)
     return ticket
@@ -496,10 +496,13 @@ def assign_ticket(actor: User, ticket: Ticket, assignee_id: int | None) -> Ticke
             )
     if ticket.assignee_id == (assignee.id if assignee else None):
         return ticket
-    old = ticket.assignee.username if ticket.assignee else None
+    # The timeline shows people by name, as they were called at the time.
+    old = ticket.assignee.display_name if ticket.assignee else None
     ticket.assignee_id = assignee.id if assignee else None
     ticket.assignee = assignee
-    _event(ticket, actor, EventKind.ASSIGNED, old=old, new=assignee.username if assignee else None)
+    _event(
+        ticket, actor, EventKind.ASSIGNED, old=old, new=assignee.display_name if assignee else None
+    )
     return ticket
 
 

@@ -166,7 +166,7 @@ def _check_take(people, make_ticket, actor_key, kind):
         assert (assigned.actor_id, assigned.old_value, assigned.new_value) == (
             actor.id,
             None,
-            actor.username,
+            actor.display_name,
         )
     else:
         assert ticket.assignee_id == before_assignee
@@ -207,7 +207,7 @@ def _check_assign(people, make_ticket, actor_key):
     username, kind = ACTORS[actor_key]
     actor = people[username]
     ticket = _setup(people, make_ticket, kind)
-    old = ticket.assignee.username if ticket.assignee else None
+    old = ticket.assignee.display_name if ticket.assignee else None
     got = _outcome(lambda: services.assign_ticket(actor, ticket, people["tech2"].id))
     assert got == ASSIGN[actor_key], "assign"
     db.session.expire_all()
@@ -215,9 +215,13 @@ def _check_assign(people, make_ticket, actor_key):
     if got == "ok":
         assert ticket.assignee_id == people["tech2"].id
         event = _events(ticket, EventKind.ASSIGNED)[-1]
-        assert (event.actor_id, event.old_value, event.new_value) == (actor.id, old, "tech2")
+        assert (event.actor_id, event.old_value, event.new_value) == (
+            actor.id,
+            old,
+            people["tech2"].display_name,  # the timeline names people, not accounts
+        )
     else:
-        assert (ticket.assignee.username if ticket.assignee else None) == old
+        assert (ticket.assignee.display_name if ticket.assignee else None) == old
         assert len(_events(ticket, EventKind.ASSIGNED)) == (1 if old else 0)
 
 
@@ -240,7 +244,7 @@ def test_unassign_writes_event(people, make_ticket):
     services.assign_ticket(people["admin"], ticket, None)
     db.session.commit()
     event = _events(ticket, EventKind.ASSIGNED)[-1]
-    assert (event.old_value, event.new_value) == ("tech", None)
+    assert (event.old_value, event.new_value) == (people["tech"].display_name, None)
     assert ticket.assignee_id is None
 
 
