@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
-from helpdesk.i18n import format_dt, js_strings
+from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
 from helpdesk.tickets.models import EventKind, Priority, Status
 from helpdesk.users.models import Role
@@ -80,7 +80,7 @@ def _enum_label(table: dict[Any, Any], value: Any) -> str:
 def dt(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
-    return format_dt(value, fmt)
+    return format_datetime(value, fmt)
 
 
 def url_with(**changes: Any) -> str:
