@@ -5,7 +5,9 @@
     .venv/bin/python bench/latency.py --db mysql --sizes 10000 --drop
 
 For each size: a demo database (seeded once with `helpdesk seed-demo`, then
-reused), one server process, an administrator signed in.  Pages: the default
+reused), its own server, an administrator signed in; the servers run side by
+side and each page is timed in rounds alternating between the sizes, so a slow
+spell of a shared machine weighs on both sides of a ratio.  Pages: the default
 ticket list, a filtered list with a text search, a deep page (page 2,000 via the
 keyset cursor; the last page when there are fewer), a ticket with 50 comments,
 the dashboard JSON, and ticket creation.  Each is timed sequentially and with 8
@@ -17,6 +19,7 @@ page sends, captured in-process and replayed through the driver.  Then the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
@@ -227,33 +230,55 @@ def _swap_number(params: Any, fresh: str) -> Any:
     return tuple(swap(v) for v in params)
 
 
-def measure(kind: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
-    url, seeded = ensure_database(kind, size, args.dir)
-    result: dict[str, Any] = {"seeded": seeded, "pages": {}}
-    with Server(url, processes=args.workers) as server:
-        base = server.base
-        admin = signed_in(base, "bench-admin", BENCH_PASSWORD)
-        pages, deep_page = page_requests(url, base, admin, size)
-        result["deep_page"] = deep_page
-        sessions = [signed_in(base, "bench-admin", BENCH_PASSWORD) for _ in range(CLIENTS)]
+ROUNDS = 8
+
+
+def measure(kind: str, sizes: list[int], args: argparse.Namespace) -> dict[int, dict[str, Any]]:
+    """Every size served at once, and each page timed in rounds that alternate between
+    the sizes: a slow spell of a shared machine then falls on both sides of a ratio
+    instead of on one of them."""
+    results: dict[int, dict[str, Any]] = {}
+    setups: dict[int, tuple[str, str, Any, list[Any], dict[str, tuple[str, str]]]] = {}
+    with contextlib.ExitStack() as stack:
+        for size in sizes:
+            url, seeded = ensure_database(kind, size, args.dir)
+            server = stack.enter_context(Server(url, processes=args.workers))
+            admin = signed_in(server.base, "bench-admin", BENCH_PASSWORD)
+            pages, deep_page = page_requests(url, server.base, admin, size)
+            sessions = [
+                signed_in(server.base, "bench-admin", BENCH_PASSWORD) for _ in range(CLIENTS)
+            ]
+            setups[size] = (url, server.base, admin, sessions, pages)
+            results[size] = {"seeded": seeded, "deep_page": deep_page, "pages": {}}
+        per_round = max(1, args.requests // ROUNDS)
         for name in PAGES:
-            method, path = pages[name]
-            seq = sequential(admin, base, method, path, args.requests)
-            conc, rps = concurrent(sessions, base, method, path, args.requests)
-            result["pages"][name] = {
-                "seq50": median(seq),
-                "seq95": percentile(seq, 95),
-                "c50": median(conc),
-                "c95": percentile(conc, 95),
-                "rps": rps,
-            }
-            log(f"{kind} {size}: {name} p50 {median(seq):.1f} ms")
-    floors = sql_floor(url, pages, args.requests)
-    for name, floor in floors.items():
-        result["pages"][name]["floor"] = floor
-    if args.drop:
-        drop_database(kind, size, args.dir)
-    return result
+            seq: dict[int, list[float]] = {size: [] for size in sizes}
+            conc: dict[int, list[float]] = {size: [] for size in sizes}
+            rps: dict[int, list[float]] = {size: [] for size in sizes}
+            for _ in range(ROUNDS):
+                for size in sizes:
+                    _url, base, admin, sessions, pages = setups[size]
+                    method, path = pages[name]
+                    seq[size] += sequential(admin, base, method, path, per_round)
+                    times, rate = concurrent(sessions, base, method, path, per_round)
+                    conc[size] += times
+                    rps[size].append(rate)
+            for size in sizes:
+                results[size]["pages"][name] = {
+                    "seq50": median(seq[size]),
+                    "seq95": percentile(seq[size], 95),
+                    "c50": median(conc[size]),
+                    "c95": percentile(conc[size], 95),
+                    "rps": median(rps[size]),
+                }
+                log(f"{kind} {size}: {name} p50 {median(seq[size]):.1f} ms")
+    for size in sizes:
+        url, *_rest, pages = setups[size]
+        for name, floor in sql_floor(url, pages, args.requests).items():
+            results[size]["pages"][name]["floor"] = floor
+        if args.drop:
+            drop_database(kind, size, args.dir)
+    return results
 
 
 def main() -> int:
@@ -273,7 +298,7 @@ def main() -> int:
     parser.add_argument("--drop", action="store_true", help="drop the databases afterwards")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = {size: measure(args.db, size, args) for size in sizes}
+    results = measure(args.db, sizes, args)
 
     print(f"\n## Page latency on {args.db} (ms; admin; gunicorn -k gevent -w {args.workers}; "
           f"{args.requests} sequential requests, {CLIENTS} clients)\n")  # fmt: skip
