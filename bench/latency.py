@@ -233,6 +233,11 @@ def _swap_number(params: Any, fresh: str) -> Any:
 ROUNDS = 8
 
 
+def per_round(requests: int) -> int:
+    """Requests per page and size in each round (at least `requests` in all)."""
+    return max(1, -(-requests // ROUNDS))
+
+
 def measure(kind: str, sizes: list[int], args: argparse.Namespace) -> dict[int, dict[str, Any]]:
     """Every size served at once, and each page timed in rounds that alternate between
     the sizes: a slow spell of a shared machine then falls on both sides of a ratio
@@ -250,7 +255,7 @@ def measure(kind: str, sizes: list[int], args: argparse.Namespace) -> dict[int, 
             ]
             setups[size] = (url, server.base, admin, sessions, pages)
             results[size] = {"seeded": seeded, "deep_page": deep_page, "pages": {}}
-        per_round = max(1, args.requests // ROUNDS)
+        n = per_round(args.requests)
         for name in PAGES:
             seq: dict[int, list[float]] = {size: [] for size in sizes}
             conc: dict[int, list[float]] = {size: [] for size in sizes}
@@ -259,8 +264,8 @@ def measure(kind: str, sizes: list[int], args: argparse.Namespace) -> dict[int, 
                 for size in sizes:
                     _url, base, admin, sessions, pages = setups[size]
                     method, path = pages[name]
-                    seq[size] += sequential(admin, base, method, path, per_round)
-                    times, rate = concurrent(sessions, base, method, path, per_round)
+                    seq[size] += sequential(admin, base, method, path, n)
+                    times, rate = concurrent(sessions, base, method, path, n)
                     conc[size] += times
                     rps[size].append(rate)
             for size in sizes:
@@ -289,7 +294,7 @@ def main() -> int:
         "--requests",
         type=int,
         default=30,
-        help="requests per page, sequentially and per concurrent client",
+        help="requests per page, sequentially and per concurrent client (rounded up to whole rounds)",
     )
     parser.add_argument("--dir", default="/tmp/helpdesk-bench", help="where SQLite files live")
     parser.add_argument(
@@ -301,7 +306,7 @@ def main() -> int:
     results = measure(args.db, sizes, args)
 
     print(f"\n## Page latency on {args.db} (ms; admin; gunicorn -k gevent -w {args.workers}; "
-          f"{args.requests} sequential requests, {CLIENTS} clients)\n")  # fmt: skip
+          f"{per_round(args.requests) * ROUNDS} sequential requests, {CLIENTS} clients)\n")  # fmt: skip
     print(
         "| page | tickets | seq p50 | seq p95 | 8 clients p50 | 8 clients p95 | 8 clients req/s | SQL floor p50 |"
     )

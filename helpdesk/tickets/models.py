@@ -156,7 +156,7 @@ class Ticket(db.Model):
             "priority",
             "assignee_id",
             "requester_id",
-        ),  # fmt: skip
+        ),
         Index("ix_tickets_resolved_at", "resolved_at"),  # "resolved today", the trend
         MYSQL_TABLE_ARGS,
     )
