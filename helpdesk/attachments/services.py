@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import filetype
 from flask import current_app
 from sqlalchemy import select
 
+from helpdesk.attachments.archives import MIMETYPE_MAX, open_checked, read_small_entry
 from helpdesk.attachments.models import Attachment
 from helpdesk.attachments.permissions import can_download
 from helpdesk.db import after_rollback
@@ -106,18 +108,21 @@ DOCUMENT_PARTS: dict[str, str] = {
 }
 
 
-def _is_document_container(path: Path, content_type: str) -> bool:
+def _is_document_container(path: Path, content_type: str, name: str) -> bool:
+    """Whether the ZIP at `path` is the office document it claims to be. Raises
+    InvalidInput (with its own message) for an archive too big to look into."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_checked(path, name) as archive:
             names = set(archive.namelist())
             if "opendocument" in content_type:  # ODF: a `mimetype` entry names the type
+                declared = read_small_entry(archive, "mimetype", MIMETYPE_MAX)
                 return (
-                    "mimetype" in names
-                    and archive.read("mimetype").decode("ascii", "replace").strip() == content_type
+                    declared is not None
+                    and declared.decode("ascii", "replace").strip() == content_type
                 )
             prefix = DOCUMENT_PARTS[content_type]
             return "[Content_Types].xml" in names and any(n.startswith(prefix) for n in names)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, ValueError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, zlib.error):
         return False
 
 
@@ -183,7 +188,7 @@ def store_upload(
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = upload.stream.read(_CHUNK)
-        if content_type in DOCUMENT_PARTS and not _is_document_container(path, content_type):
+        if content_type in DOCUMENT_PARTS and not _is_document_container(path, content_type, name):
             raise InvalidInput(
                 "The file %(name)s is not a valid %(ext)s document.",
                 field="attachments",
