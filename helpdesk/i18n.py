@@ -1,12 +1,21 @@
-"""Locale choice: the user's profile, else the language switch (session), else
-Accept-Language, else DEFAULT_LOCALE."""
+"""Locale choice for pages: the user's profile, else the language switch (session), else
+Accept-Language, else DEFAULT_LOCALE.
+
+What is made for a person rather than shown to a browser (exports, e-mails, job
+results) follows `person_locale`: their profile language, else the desk default —
+never the Accept-Language of whichever client happened to fetch it.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from flask import current_app, request, session
 from flask_login import current_user
 
 LOCALES = ("es", "en")
+T = TypeVar("T")
 
 
 def select_locale() -> str:
@@ -17,6 +26,22 @@ def select_locale() -> str:
         return str(chosen)
     match = request.accept_languages.best_match(LOCALES) if request else None
     return match or current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
+
+
+def person_locale(user: Any) -> str:
+    """The language of things made for `user`: profile, else the desk default."""
+    chosen = getattr(user, "locale", None)
+    if chosen in LOCALES:
+        return str(chosen)
+    return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "es"))
+
+
+def in_locale(locale: str, chunks: Iterable[T]) -> Iterator[T]:
+    """Produce a streamed body's chunks with `locale` in force (labels, dates)."""
+    from flask_babel import force_locale
+
+    with force_locale(locale):
+        yield from chunks
 
 
 def js_strings() -> dict[str, str]:
@@ -34,4 +59,8 @@ def js_strings() -> dict[str, str]:
         "close": _("Close"),
         "dark_on": _("Dark mode is on."),
         "dark_off": _("Dark mode is off."),
+        "chars_count": _("%(n)s of %(max)s characters", n="{n}", max="{max}"),
+        "chars_over": _(
+            "%(over)s characters too many (at most %(max)s).", over="{over}", max="{max}"
+        ),
     }

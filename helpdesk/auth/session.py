@@ -65,9 +65,12 @@ def _unauthorized():  # type: ignore[no-untyped-def]
     if is_api_request():
         return jsonify(error=401, message=_("Your session has ended; please sign in again.")), 401
     flash(_("Please sign in to continue."), "info")
-    return redirect(
-        url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-    )
+    return redirect(url_for("auth.login", next=here() if request.method == "GET" else None))
+
+
+def here() -> str:
+    """This page's path and query, without the bare `?` `request.full_path` adds."""
+    return request.full_path.removesuffix("?")
 
 
 def start_session(user: User) -> None:

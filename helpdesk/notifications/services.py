@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from helpdesk.db import utcnow
 from helpdesk.errors import NotFound
 from helpdesk.extensions import db
+from helpdesk.i18n import person_locale
 from helpdesk.notifications.models import Notification, NotificationKind
 from helpdesk.notifications.permissions import can_read_notification
 from helpdesk.realtime import rooms
@@ -98,7 +99,7 @@ def notify(
     db.session.add(n)
     db.session.flush()
     # Rendered now, in the recipient's language, because the toast is sent as text.
-    with force_locale(recipient.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "es")):
+    with force_locale(person_locale(recipient)):
         payload = {
             "id": n.id,
             "kind": kind.value,

@@ -16,12 +16,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale
 from flask_login import login_required
 from werkzeug.wsgi import wrap_file
 
 from helpdesk.errors import Conflict, InvalidInput
 from helpdesk.extensions import db
+from helpdesk.i18n import in_locale, person_locale
 from helpdesk.reports import jobs, services
 from helpdesk.reports import permissions as perm
 from helpdesk.reports.forms import DateRangeForm
@@ -32,7 +33,7 @@ from helpdesk.web import current_actor as _actor
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Response adds "; charset=utf-8" to text/* types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
@@ -107,7 +108,8 @@ def _audit_then_stream(actor, fmt: str, filters) -> None:  # type: ignore[no-unt
 def export_csv():  # type: ignore[no-untyped-def]
     actor, filters = _start_export("csv")
     _audit_then_stream(actor, "csv", filters)
-    body = stream_with_context(chunk.encode("utf-8") for chunk in services.iter_csv(actor, filters))
+    chunks = in_locale(person_locale(actor), services.iter_csv(actor, filters))
+    body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
     return Response(body, mimetype=MIMETYPES["csv"], headers=_download_headers("csv"))
 
 
@@ -121,7 +123,7 @@ def export_xlsx():  # type: ignore[no-untyped-def]
         flash(exc.message, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
     _audit_then_stream(actor, "xlsx", filters)
-    body = stream_with_context(services.iter_xlsx(actor, filters))
+    body = stream_with_context(in_locale(person_locale(actor), services.iter_xlsx(actor, filters)))
     return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))
 
 
@@ -134,7 +136,8 @@ def export_pdf():  # type: ignore[no-untyped-def]
     except InvalidInput as exc:
         flash(exc.message, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
-    data = services.build_pdf(actor, filters)
+    with force_locale(person_locale(actor)):
+        data = services.build_pdf(actor, filters)
     services.record_export(actor, "pdf", filters, ip=request.remote_addr, rows=rows)
     db.session.commit()
     return Response(data, mimetype=MIMETYPES["pdf"], headers=_download_headers("pdf"))
@@ -150,7 +153,7 @@ def xlsx_job_start():  # type: ignore[no-untyped-def]
     filters = tickets.parse_filters(request.form)
     try:
         job = jobs.start_xlsx_job(
-            _actor(), filters, locale=str(get_locale()), ip=request.remote_addr
+            _actor(), filters, locale=person_locale(_actor()), ip=request.remote_addr
         )
     except Conflict as exc:  # too many under way: say so on the page the form came from
         db.session.rollback()

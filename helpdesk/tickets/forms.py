@@ -8,6 +8,7 @@ from wtforms import BooleanField, MultipleFileField, SelectField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional
 
 from helpdesk.tickets.models import Priority, Status
+from helpdesk.tickets.services import TITLE_MAX
 
 PRIORITY_CHOICES = [
     (Priority.LOW.value, _l("Low")),
@@ -25,7 +26,19 @@ STATUS_CHOICES = [
 
 
 class TicketForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title_max = TITLE_MAX  # the template's live counter
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(),
+            Length(
+                max=TITLE_MAX,
+                message=_l(
+                    "The title may have at most %(max)d characters; this one has %(length)d."
+                ),
+            ),
+        ],
+    )
     description = TextAreaField(
         _l("Description"),
         validators=[DataRequired(), Length(max=20000)],

@@ -116,6 +116,17 @@ def visible(role: str, user_id: int, row: Row) -> bool:
 
 
 @pytest.fixture
+def people(people):  # type: ignore[no-untyped-def]
+    """The shared cast, reading English: exports follow the person's profile language
+    (then the desk's, Spanish), not the client's Accept-Language, and these tests
+    assert the source strings. A test of Spanish output sets a locale of its own."""
+    for person in people.values():
+        person.locale = "en"
+    db.session.commit()
+    return people
+
+
+@pytest.fixture
 def scenario(app, people):  # type: ignore[no-untyped-def]
     """Tickets per SPECS (plus a second category); returns (now, rows, people)."""
     hardware = tickets.create_category(None, "Hardware", "")
@@ -186,6 +197,7 @@ def served_app(database: Any, tmp_path: Any, titles: list[str], **overrides: Any
         db.create_all()
         create_user(None, username="boss", password=PASSWORD, role="admin")
         alice = create_user(None, username="alice", password=PASSWORD, role="user")
+        alice.locale = "en"  # exports follow the profile language (see `people`)
         cat = tickets.create_category(None, "Hardware")
         for title in titles:
             tickets.create_ticket(alice, title=title, description="x", category_id=cat.id)

@@ -84,6 +84,33 @@
     });
   });
 
+  // Live character counters (macros.html field(maxchars=…)). Array.from counts code
+  // points, as the server's len() does; an emoji is one character, not two.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k]; });
+  }
+  document.querySelectorAll("[data-count-for]").forEach(function (counter) {
+    var input = document.getElementById(counter.getAttribute("data-count-for"));
+    var live = document.getElementById(counter.id + "-live");
+    if (!input) { return; }
+    var max = parseInt(input.getAttribute("data-maxchars"), 10);
+    var wasOver = false;
+    function update() {
+      var n = Array.from(input.value).length;
+      var over = n - max;
+      counter.textContent = over > 0 ? fill(t("chars_over"), { over: over, max: max })
+                                     : fill(t("chars_count"), { n: n, max: max });
+      counter.classList.toggle("text-danger", over > 0);
+      if ((over > 0) !== wasOver) {
+        wasOver = over > 0;
+        input.setAttribute("aria-invalid", wasOver ? "true" : "false");
+        if (live) { live.textContent = wasOver ? counter.textContent : ""; }
+      }
+    }
+    input.addEventListener("input", update);
+    update();
+  });
+
   // Mark fresh content (e.g. a new chat message or timeline entry) for a short
   // highlight; CSS turns the animation off under prefers-reduced-motion.
   window.helpdesk.highlight = function (el) {
