@@ -97,9 +97,10 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
         max_http_buffer_size=64 * 1024,
     )
-    from helpdesk import realtime
+    from helpdesk import jobs, realtime
 
     realtime.init_app(app)
+    jobs.init_app(app)
 
 
 def _origin_checker(app: Flask):  # type: ignore[no-untyped-def]

@@ -59,6 +59,9 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are also reachable as `flask --app helpdesk <command>`."""
+    from helpdesk.jobs.cli import worker
+
+    app.cli.add_command(worker)
     for command in (
         run,
         init_db,

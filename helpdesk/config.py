@@ -98,6 +98,10 @@ class Settings:
     admin_password: str | None = None
     trusted_proxies: int = 0
     instance_dir: Path = DEFAULT_INSTANCE_DIR
+    jobs_backend: str = "sqlite"
+    jobs_sqlite_path: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "jobs.db")
+    jobs_redis_prefix: str = "helpdesk"
+    jobs_heartbeat_seconds: int = 15
 
     @property
     def production(self) -> bool:
@@ -150,6 +154,12 @@ class Settings:
             "TRUSTED_PROXIES": self.trusted_proxies,
             "CHAT_MESSAGE_MAX": self.chat_message_max,
             "CHAT_RATE_LIMIT": self.chat_rate_limit,
+            # Background work (helpdesk/jobs): the queue, and the name of its keys in
+            # Redis (a test uses its own); the worker's heartbeat period.
+            "JOBS_BACKEND": self.jobs_backend,
+            "JOBS_SQLITE_PATH": str(self.jobs_sqlite_path),
+            "JOBS_REDIS_PREFIX": self.jobs_redis_prefix,
+            "JOBS_HEARTBEAT_SECONDS": self.jobs_heartbeat_seconds,
         }
 
 
@@ -204,12 +214,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"DEFAULT_LOCALE must be es or en (got {locale!r})")
     upload_dir = Path(environ.get("UPLOAD_DIR") or instance_dir / "uploads")
     export_dir = Path(environ.get("EXPORT_DIR") or instance_dir / "exports")
+    redis_url = environ.get("REDIS_URL", "").strip() or None
+    redis_prefix = environ.get("REDIS_PREFIX", "").strip() or "helpdesk"
+    jobs_backend = environ.get("JOBS_BACKEND", "").strip().lower() or (
+        "redis" if redis_url else "sqlite"
+    )
+    if jobs_backend not in ("sqlite", "redis", "immediate"):
+        raise ConfigError(
+            f"JOBS_BACKEND={jobs_backend!r} is not sqlite, redis or immediate; leave it "
+            "unset for sqlite (redis when REDIS_URL is set)"
+        )
+    if jobs_backend == "redis" and not redis_url:
+        raise ConfigError("JOBS_BACKEND=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
     return Settings(
         env=env,
         secret_key=secret,
         database_url=db_url,
-        redis_url=environ.get("REDIS_URL", "").strip() or None,
-        redis_prefix=environ.get("REDIS_PREFIX", "").strip() or "helpdesk",
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
         presence_grace_seconds=_int(environ, "PRESENCE_GRACE_SECONDS", 5),
         realtime_check_seconds=_int(environ, "REALTIME_CHECK_SECONDS", 3),
         chat_message_max=_int(environ, "CHAT_MESSAGE_MAX", 2000),
@@ -228,4 +250,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         default_locale=locale,
         admin_password=environ.get("ADMIN_PASSWORD") or None,
         instance_dir=instance_dir,
+        jobs_backend=jobs_backend,
+        jobs_sqlite_path=Path(environ.get("JOBS_SQLITE_PATH") or instance_dir / "jobs.db"),
+        jobs_redis_prefix=environ.get("JOBS_REDIS_PREFIX", "").strip() or redis_prefix,
+        jobs_heartbeat_seconds=_int(environ, "JOBS_HEARTBEAT_SECONDS", 15),
     )

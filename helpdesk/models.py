@@ -7,6 +7,7 @@ from helpdesk.audit.models import AuditLog
 from helpdesk.auth.models import LoginSession
 from helpdesk.chat.models import Conversation, Message
 from helpdesk.extensions import db
+from helpdesk.jobs.models import JobFailure, JobSchedule, JobWorker
 from helpdesk.notifications.models import Notification
 from helpdesk.reports.models import ExportJob
 from helpdesk.tickets import counters, daily, search
@@ -38,6 +39,9 @@ __all__ = [
     "LoginSession",
     "Conversation",
     "ExportJob",
+    "JobFailure",
+    "JobSchedule",
+    "JobWorker",
     "Message",
     "Notification",
     "Ticket",

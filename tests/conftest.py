@@ -123,6 +123,11 @@ def make_app(database: TestDatabase, tmp_path: Any, **overrides: Any) -> Flask:
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
         "SERVER_NAME": None,
+        # A queue of the test's own that nobody consumes unless the test starts a
+        # worker (`worker_process`); "immediate" runs tasks inline instead.
+        "JOBS_BACKEND": "sqlite",
+        "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db"),
+        "JOBS_REDIS_PREFIX": f"hdt_{uuid.uuid4().hex[:12]}",
     }
     config.update(overrides)
     app = create_app(config)
@@ -284,3 +289,150 @@ def browser_login(page, live: LiveServer, username: str, password: str = PASSWOR
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("domcontentloaded")
+
+
+# ---------------------------------------------------------------- background worker
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 60.0, every: float = 0.1) -> Any:
+    """Poll `predicate` until it returns something truthy; fail naming `what`.
+
+    The deadline only bounds a broken run; nothing asserts how fast it was."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(every)
+
+
+class WorkerProcess:
+    """A real `helpdesk worker` for `app`'s database and queue, started and stopped by PID.
+
+    `env` adds settings (the worker reads its config from the environment, like any
+    process); `modules` are extra task modules it imports (`--import`).
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        log_path: Any,
+        *,
+        workers: int = 1,
+        modules: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        from helpdesk.jobs.worker import worker_env
+
+        self.app = app
+        self.log_path = log_path
+        self.workers = workers
+        self.modules = modules
+        self.env = worker_env(app)
+        self.env.update(env or {})
+        self.proc: Any = None
+
+    @property
+    def pid(self) -> int:
+        return int(self.proc.pid)
+
+    def start(self) -> WorkerProcess:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        args = [sys.executable, "-m", "helpdesk", "worker", "--workers", str(self.workers)]
+        for module in self.modules:
+            args += ["--import", module]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                args,
+                env=self.env,
+                cwd=str(Path(__file__).resolve().parent.parent),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        """Until its heartbeat row is in the database (the queue is then being read)."""
+        import socket
+
+        from helpdesk.jobs.models import JobWorker
+
+        me = f"{socket.gethostname()}:{self.pid}"
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited ({self.proc.returncode}):\n{self.log()}")
+            with self.app.app_context():
+                found = _db.session.get(JobWorker, me) is not None
+                _db.session.remove()
+            return found
+
+        wait_for(ready, "the worker's first heartbeat")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig: int | None = None, timeout: float = 30) -> int | None:
+        """Ctrl-C (SIGINT: finish the tasks under way) or `sig`; SIGKILL if it hangs."""
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        os.kill(self.pid, sig if sig is not None else signal.SIGINT)
+        try:
+            return int(self.proc.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            os.kill(self.pid, signal.SIGKILL)
+            return int(self.proc.wait(timeout=timeout))
+
+    def kill(self) -> None:
+        import signal
+
+        self.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def worker_process(tmp_path):  # type: ignore[no-untyped-def]
+    """Start real workers: `worker_process(app, workers=2, env={...})` → a running
+    WorkerProcess (its output in tmp_path/worker-N.log); all stopped at teardown."""
+    started: list[WorkerProcess] = []
+
+    def start(app: Flask, **kwargs: Any) -> WorkerProcess:
+        worker = WorkerProcess(app, tmp_path / f"worker-{len(started) + 1}.log", **kwargs)
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key name of this test's own for the queue; its keys removed afterwards."""
+    import redis
+
+    prefix = f"hdt_{uuid.uuid4().hex[:12]}"
+    yield prefix
+    conn = redis.Redis.from_url(REDIS_TEST_URL)
+    keys = list(conn.scan_iter(match=f"huey.*{prefix}*"))
+    if keys:
+        conn.delete(*keys)
+    conn.close()

@@ -1,0 +1,158 @@
+"""The consumer process (`helpdesk worker`): Huey's thread workers and scheduler,
+plus a heartbeat row so `/healthz` and `check-system` can tell it lives."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from helpdesk.db import utcnow
+from helpdesk.extensions import db
+from helpdesk.jobs.models import JobWorker
+from helpdesk.jobs.queue import backend, huey
+from helpdesk.transaction import unit_of_work
+
+log = logging.getLogger(__name__)
+
+# The worker polls an idle SQLite queue at most this far apart (Redis blocks on
+# the queue instead); it is also the longest wait for a task enqueued while idle.
+MAX_POLL_SECONDS = 1.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+class Heartbeat(threading.Thread):
+    """Touches this worker's row every JOBS_HEARTBEAT_SECONDS; with `parent_pid`, stops
+    the worker (as Ctrl-C would) once that process is gone (`helpdesk run`)."""
+
+    def __init__(self, app: Flask, threads: int, parent_pid: int | None = None) -> None:
+        super().__init__(name="helpdesk-heartbeat", daemon=True)
+        self.app = app
+        self.threads = threads
+        self.parent_pid = parent_pid
+        self.every = float(app.config.get("JOBS_HEARTBEAT_SECONDS") or 15)
+        self.id = worker_id()
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        with self.app.app_context(), unit_of_work():
+            row = db.session.get(JobWorker, self.id)
+            now = utcnow()
+            if row is None:
+                db.session.add(
+                    JobWorker(
+                        id=self.id,
+                        backend=backend(self.app),
+                        threads=self.threads,
+                        started_at=now,
+                        seen_at=now,
+                    )
+                )
+            else:
+                row.seen_at = now
+
+    def run(self) -> None:
+        while True:
+            try:
+                self.beat()
+            except Exception:  # the database is down for a moment: next beat tries again
+                log.warning("worker heartbeat failed", exc_info=True)
+            if self.stopped.wait(self.every):
+                return
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                log.info("the web server (pid %s) is gone; stopping", self.parent_pid)
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        try:
+            with self.app.app_context(), unit_of_work():
+                db.session.execute(delete(JobWorker).where(JobWorker.id == self.id))
+        except Exception:
+            log.warning("could not remove this worker's heartbeat row", exc_info=True)
+
+
+def run_consumer(app: Flask, *, workers: int = 1, parent_pid: int | None = None) -> None:
+    """Run until SIGINT (finish the tasks under way, then stop) or SIGTERM (stop now)."""
+    huey.bound_app = app
+    consumer = huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=MAX_POLL_SECONDS,
+        scheduler_interval=1,
+        check_worker_health=True,
+        health_check_interval=10,
+        # A worker killed mid-task leaves no lock behind to block the next one.
+        flush_locks=True,
+        shutdown_timeout=float(app.config.get("JOBS_SHUTDOWN_SECONDS") or 30),
+    )
+    heartbeat = Heartbeat(app, workers, parent_pid)
+    heartbeat.start()
+    try:
+        consumer.run()
+    finally:
+        heartbeat.stop()
+
+
+def worker_status(now: Any = None) -> str:
+    """'ok' when a worker beat in the last three beats, 'late' when one did before,
+    'none' when no worker ever reported (or backend 'immediate': there is none to
+    wait for, tasks run inline — reported as 'ok')."""
+    if backend() == "immediate":
+        return "ok"
+    from flask import current_app
+
+    every = float(current_app.config.get("JOBS_HEARTBEAT_SECONDS") or 15)
+    last = last_seen()
+    if last is None:
+        return "none"
+    now = now or utcnow()
+    return "ok" if now - last <= timedelta(seconds=3 * every) else "late"
+
+
+def last_seen() -> datetime | None:
+    """When a worker last beat (naive UTC, like `utcnow()`), None when none did."""
+    seen = db.session.scalar(select(func.max(JobWorker.seen_at)))
+    if isinstance(seen, str):  # SQLite hands MAX() back untyped on some versions
+        seen = datetime.fromisoformat(seen)
+    return seen.replace(tzinfo=None) if seen is not None else None
+
+
+def worker_env(app: Flask, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a worker (or any child process) that must use the same
+    database, folders and queue as `app` — also settings a caller overrode after the
+    environment was read (the tests do)."""
+    config = app.config
+    env = dict(os.environ if base is None else base)
+    env.update(
+        DATABASE_URL=str(config["SQLALCHEMY_DATABASE_URI"]),
+        EXPORT_DIR=str(config["EXPORT_DIR"]),
+        UPLOAD_DIR=str(config["UPLOAD_DIR"]),
+        HELPDESK_INSTANCE_DIR=str(app.instance_path),
+        HELPDESK_ENV=str(config.get("HELPDESK_ENV") or "development"),
+        SECRET_KEY=str(config["SECRET_KEY"]),
+        REDIS_PREFIX=str(config.get("REDIS_PREFIX") or "helpdesk"),
+        JOBS_BACKEND=backend(app),
+        JOBS_SQLITE_PATH=str(config.get("JOBS_SQLITE_PATH") or ""),
+        JOBS_REDIS_PREFIX=str(config.get("JOBS_REDIS_PREFIX") or "helpdesk"),
+        JOBS_HEARTBEAT_SECONDS=str(config.get("JOBS_HEARTBEAT_SECONDS") or 15),
+    )
+    if config.get("REDIS_URL"):
+        env["REDIS_URL"] = str(config["REDIS_URL"])
+    else:
+        env.pop("REDIS_URL", None)
+    return env
