@@ -70,6 +70,7 @@ def _run_through_worker(app, worker_process, **worker):  # type: ignore[no-untyp
     probe_tasks.create_table()
     assert worker_status() == "none"
     proc = worker_process(app, modules=("tests.jobs.probe_tasks",), **worker)
+    db.session.rollback()  # a new snapshot (MySQL's REPEATABLE READ)
     assert worker_status() == "ok"
     enqueue_after_commit(probe_tasks.record, "through-worker")
     db.session.commit()
@@ -77,15 +78,18 @@ def _run_through_worker(app, worker_process, **worker):  # type: ignore[no-untyp
     assert done[0][2] == proc.pid  # it ran in the worker, not here
 
     probe_tasks.always_fails("worker-boom")
-    failure = wait_for(
-        lambda: db.session.scalars(select(JobFailure)).first(), "the recorded failure"
-    )
+
+    def first_failure() -> JobFailure | None:
+        db.session.rollback()
+        return db.session.scalars(select(JobFailure)).first()
+
+    failure = wait_for(first_failure, "the recorded failure")
     assert failure.task == "tests.jobs.probe_tasks.always_fails"
     assert "probe failure worker-boom" in failure.error
     assert [r[1] for r in probe_tasks.rows("worker-boom")] == ["try"] * 3  # 1 + 2 retries
-    db.session.rollback()
     proc.stop()
     assert proc.proc.returncode == 0
+    db.session.rollback()
     assert worker_status() == "none"  # a worker that stopped cleanly removes its row
 
 
