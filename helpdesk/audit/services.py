@@ -6,12 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from helpdesk.audit.models import AuditLog
 from helpdesk.errors import PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.users.models import User
+from helpdesk.users.names import normalize_username
 
 
 def record(
@@ -63,7 +64,7 @@ def audit_query(
     if actor_name:
         query = query.where(
             AuditLog.actor_id.in_(
-                select(User.id).where(func.lower(User.username) == actor_name.strip().lower())
+                select(User.id).where(User.username == normalize_username(actor_name))
             )
         )
     if ip:

@@ -26,6 +26,7 @@ from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db, limiter
 from helpdesk.signals import user_sessions_revoked
 from helpdesk.users import services as users
+from helpdesk.users.names import normalize_username
 
 bp = Blueprint("auth", __name__)
 
@@ -61,8 +62,13 @@ def _login_ip_key() -> str:
 
 
 def _login_user_key() -> str:
-    username = (request.form.get("username") or "").strip().lower()[:254]
-    return f"{_key_prefix()}:login-user:{username}"
+    # Keyed by the account the name resolves to, so no other spelling of it (case,
+    # full-width, a collation's idea of equal) starts a fresh count; names that resolve
+    # to nobody are keyed by their normalised text.
+    raw = (request.form.get("username") or "")[:254]
+    user = users.find_by_username(raw)
+    who = f"id:{user.id}" if user is not None else "name:" + normalize_username(raw)
+    return f"{_key_prefix()}:login-user:{who}"
 
 
 def _limit(key: str):  # type: ignore[no-untyped-def]

@@ -6,10 +6,15 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
 from helpdesk.extensions import db
+
+USERNAME_TYPE = String(64).with_variant(
+    mysql.VARCHAR(64, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 class Role(str, enum.Enum):
@@ -26,7 +31,9 @@ class User(db.Model):
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    # Stored normalised (users/names.py) and compared byte for byte: on MySQL/MariaDB a
+    # `_ci` collation would call `úser3` and `user3` the same name (migration 0009).
+    username: Mapped[str] = mapped_column(USERNAME_TYPE, unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(120), default="")
     role: Mapped[Role] = mapped_column(

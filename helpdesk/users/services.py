@@ -19,15 +19,15 @@ from helpdesk.security.passwords import (
     verify_password,
 )
 from helpdesk.users.models import Role, User
+from helpdesk.users.names import normalize_username, valid_username
 from helpdesk.users.permissions import can_manage_users
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 
 
 def _clean_username(username: str) -> str:
-    username = (username or "").strip()
-    if not USERNAME_RE.match(username):
+    username = normalize_username(username)
+    if not valid_username(username):
         raise InvalidInput(
             "User names have 3 to 64 letters, digits or . _ @ - characters.", field="username"
         )
@@ -61,9 +61,12 @@ def get_user(user_id: int) -> User:
 
 
 def find_by_username(username: str) -> User | None:
-    return db.session.scalar(
-        select(User).where(func.lower(User.username) == (username or "").strip().lower())
-    )
+    """The account this spelling names, if any: normalised first, refused unless it fits
+    the pattern (no query at all then), then compared exactly."""
+    name = normalize_username(username)
+    if not valid_username(name):
+        return None
+    return db.session.scalar(select(User).where(User.username == name))
 
 
 def create_user(
@@ -79,7 +82,7 @@ def create_user(
 ) -> User:
     """Create a person. `actor` None means the command line (trusted)."""
     _require_admin(actor)
-    username = _clean_username(username)
+    typed, username = username.strip(), _clean_username(username)
     try:
         role = Role(role)
     except ValueError:
@@ -88,7 +91,7 @@ def create_user(
     if check_policy:
         check_password_policy(password, admin=role == Role.ADMIN, username=username)
     if find_by_username(username) is not None:
-        raise Conflict("The user name %(name)s is already taken.", field="username", name=username)
+        raise Conflict("The user name %(name)s is already taken.", field="username", name=typed)
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
         raise Conflict("That e-mail address is already in use.", field="email")
     user = User(

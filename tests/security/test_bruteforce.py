@@ -13,16 +13,6 @@ from helpdesk.extensions import db
 from tests.conftest import PASSWORD, make_app
 
 
-@pytest.fixture
-def limited_app(database, tmp_path):  # type: ignore[no-untyped-def]
-    app = make_app(database, tmp_path, RATELIMIT_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
 def _user(app, username: str = "victim"):  # type: ignore[no-untyped-def]
     from helpdesk.users import services as users
 
