@@ -32,7 +32,7 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Stored normalised (users/names.py) and compared byte for byte: on MySQL/MariaDB a
-    # `_ci` collation would call `úser3` and `user3` the same name (migration 0009).
+    # `_ci` collation would call `úser3` and `user3` the same name (migration 0010).
     username: Mapped[str] = mapped_column(USERNAME_TYPE, unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(120), default="")

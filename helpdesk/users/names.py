@@ -5,7 +5,7 @@ Unicode NFKC (full-width `ｕｓｅｒ３` becomes `user3`) then case folding, a
 checked against the allowed pattern. Names that fail the pattern are refused before
 any lookup, so an accented `úser3` can never reach a database collation that would call
 it equal to `user3` (MySQL's `utf8mb4_unicode_ci` does); the column itself is compared
-in binary on MySQL/MariaDB (migration 0009) so the database cannot disagree either.
+in binary on MySQL/MariaDB (migration 0010) so the database cannot disagree either.
 """
 
 from __future__ import annotations

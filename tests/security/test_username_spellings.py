@@ -79,7 +79,7 @@ def test_mysql_compares_user_names_in_binary(app):  # type: ignore[no-untyped-de
 def test_migration_lower_cases_existing_names(database, tmp_path):  # type: ignore[no-untyped-def]
     app = make_app(database, tmp_path)
     with app.app_context():
-        upgrade(revision="0008")
+        upgrade(revision="0009")
         db.session.execute(
             text(
                 "INSERT INTO users (username, full_name, role, password_hash, active, "

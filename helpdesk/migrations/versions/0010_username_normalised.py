@@ -4,8 +4,8 @@ Names were already ASCII (the old pattern), so NFKC + case folding is lower-casi
 them. On MySQL/MariaDB the column gets `utf8mb4_bin`: under the table's `_unicode_ci`
 collation `úser3` and `ｕｓｅｒ３` were equal to `user3` in every lookup.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
