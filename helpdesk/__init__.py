@@ -97,10 +97,11 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
         max_http_buffer_size=64 * 1024,
     )
-    from helpdesk import jobs, realtime
+    from helpdesk import jobs, realtime, sla
 
     realtime.init_app(app)
     jobs.init_app(app)
+    sla.init_app(app)
 
 
 def _origin_checker(app: Flask):  # type: ignore[no-untyped-def]

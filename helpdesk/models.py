@@ -10,6 +10,7 @@ from helpdesk.extensions import db
 from helpdesk.jobs.models import JobFailure, JobSchedule, JobWorker
 from helpdesk.notifications.models import Notification
 from helpdesk.reports.models import ExportJob
+from helpdesk.sla.models import BusinessCalendar, Holiday, Policy, Target
 from helpdesk.tickets import counters, daily, search
 from helpdesk.tickets.models import (
     Category,
@@ -34,6 +35,7 @@ def _database_objects(target, connection, **kw):  # type: ignore[no-untyped-def]
 __all__ = [
     "Attachment",
     "AuditLog",
+    "BusinessCalendar",
     "Category",
     "Comment",
     "LoginSession",
@@ -42,8 +44,11 @@ __all__ = [
     "JobFailure",
     "JobSchedule",
     "JobWorker",
+    "Holiday",
     "Message",
     "Notification",
+    "Policy",
+    "Target",
     "Ticket",
     "TicketCount",
     "TicketDay",

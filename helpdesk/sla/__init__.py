@@ -1,0 +1,13 @@
+"""Service levels: business calendars, policies, the clocks on tickets and their alerts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from helpdesk.sla.clocks import on_ticket_event
+    from helpdesk.signals import ticket_event
+
+    # blinker keeps one connection per receiver, so repeated app creation is harmless.
+    ticket_event.connect(on_ticket_event, weak=False)

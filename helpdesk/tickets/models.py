@@ -47,6 +47,11 @@ class EventKind(str, enum.Enum):
     COMMENT = "comment"
     NOTE = "note"  # internal note: staff only
     ATTACHMENT = "attachment"
+    # Service levels (helpdesk.sla): new_value names the clock ("first_response",
+    # "resolution") or, for a recompute, the policy.
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SLA_RECOMPUTED = "sla_recomputed"
 
 
 def _values(e: type[enum.Enum]) -> list[str]:
@@ -158,6 +163,12 @@ class Ticket(db.Model):
             "requester_id",
         ),
         Index("ix_tickets_resolved_at", "resolved_at"),  # "resolved today", the trend
+        # Service levels: the list sorted by next due / "breached" and the
+        # dashboard's counts are ranges of these; the sweep reads only the
+        # pending alerts (the column is cleared once a clock has nothing to send).
+        Index("ix_tickets_sla_next_due_id", "sla_next_due", "id"),
+        Index("ix_tickets_sla_next_warn", "sla_next_warn"),
+        Index("ix_tickets_sla_next_alert", "sla_next_alert"),
         MYSQL_TABLE_ARGS,
     )
 
@@ -178,6 +189,28 @@ class Ticket(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Service levels (see helpdesk.sla.clocks).  Dues are NULL while paused.
+    # No foreign key (migration 0010): policies are deactivated, never deleted.
+    sla_policy_id: Mapped[int | None] = mapped_column(Integer)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Start of the resolution clock: created_at, or the last reopening.
+    sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Business seconds spent paused, added to each running clock's target.
+    sla_response_paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_resolution_paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # None while running; True/False once met in time / late.
+    sla_response_met: Mapped[bool | None] = mapped_column(Boolean)
+    sla_resolution_met: Mapped[bool | None] = mapped_column(Boolean)
+    # Alerts sent per clock: 0 none, 1 warning, 2 breach (each at most once).
+    sla_response_alerted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_resolution_alerted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Derived from the above: the earliest running due, warning and pending alert.
+    sla_next_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_next_warn: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_next_alert: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # LEFT JOIN although category_id is NOT NULL: with an inner join MariaDB starts
     # from the 8 categories and sorts every ticket for one page (seconds at 1M).
