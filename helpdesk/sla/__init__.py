@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from helpdesk.sla.clocks import on_ticket_event
     from helpdesk.signals import ticket_event
+    from helpdesk.sla.clocks import on_ticket_event
 
     # blinker keeps one connection per receiver, so repeated app creation is harmless.
     ticket_event.connect(on_ticket_event, weak=False)

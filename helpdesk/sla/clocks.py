@@ -104,15 +104,14 @@ def _set(ticket: Ticket, clock: str, field: str, value: Any) -> None:
 
 def _met_at(ticket: Ticket, clock: str) -> datetime | None:
     resolved = ticket.resolved_at if ticket.status in STOPPED else None
-    if clock == RESPONSE:
-        # Resolved without a public reply: the response clock stops there too.
-        at = ticket.first_response_at or resolved
-    else:
-        at = resolved
+    # Resolved without a public reply: the response clock stops there too.
+    at = (ticket.first_response_at or resolved) if clock == RESPONSE else resolved
     return bt.as_utc(at) if at is not None else None
 
 
-def _left_at(cal: bt.Calendar, ticket: Ticket, clock: str, target: timedelta, at: datetime) -> timedelta:
+def _left_at(
+    cal: bt.Calendar, ticket: Ticket, clock: str, target: timedelta, at: datetime
+) -> timedelta:
     """Business time left on a clock at `at`, not counting the current pause."""
     until = bt.as_utc(ticket.sla_paused_at) if ticket.sla_paused_at else at
     used = bt.between(cal, _start(ticket, clock), until) - timedelta(

@@ -83,9 +83,7 @@ class Holiday(db.Model):
 policy_categories = Table(
     "sla_policy_categories",
     db.metadata,
-    Column(
-        "policy_id", ForeignKey("sla_policies.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("policy_id", ForeignKey("sla_policies.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
     **MYSQL_TABLE_ARGS,
 )

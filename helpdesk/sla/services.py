@@ -46,9 +46,13 @@ def ensure_defaults() -> Policy:
     policy = db.session.scalar(select(Policy).order_by(Policy.position, Policy.id).limit(1))
     if policy is not None:
         return policy
-    cal = db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.name == DEFAULT_CALENDAR))
+    cal = db.session.scalar(
+        select(BusinessCalendar).where(BusinessCalendar.name == DEFAULT_CALENDAR)
+    )
     if cal is None:
-        cal = BusinessCalendar(name=DEFAULT_CALENDAR, zone="UTC", **dict.fromkeys(WEEKDAYS, WHOLE_DAY))
+        cal = BusinessCalendar(
+            name=DEFAULT_CALENDAR, zone="UTC", **dict.fromkeys(WEEKDAYS, WHOLE_DAY)
+        )
         db.session.add(cal)
         db.session.flush()
     policy = Policy(
@@ -214,7 +218,9 @@ def prefill_holidays(actor: User | None, calendar_id: int, country: str, year: i
         cal.holidays.append(Holiday(day=day, name=str(label)[:120], yearly=False))
         added += 1
     db.session.flush()
-    record("sla.holidays_prefilled", actor=actor, target=cal, country=country, year=year, added=added)
+    record(
+        "sla.holidays_prefilled", actor=actor, target=cal, country=country, year=year, added=added
+    )
     return added
 
 
@@ -259,7 +265,9 @@ def _apply_policy(
         raise Conflict("A policy named %(name)s already exists.", field="name", name=policy.name)
     policy.calendar_id = get_calendar(calendar_id).id
     if not 1 <= int(warn_percent) <= 99:
-        raise InvalidInput("The warning goes out between 1 % and 99 % of a target.", field="warn_percent")
+        raise InvalidInput(
+            "The warning goes out between 1 % and 99 % of a target.", field="warn_percent"
+        )
     policy.warn_percent = int(warn_percent)
     policy.pause_when_waiting = bool(pause_when_waiting)
     policy.notify_admins = bool(notify_admins)
@@ -294,7 +302,9 @@ def create_policy(actor: User | None, **fields: object) -> Policy:
     return policy
 
 
-def update_policy(actor: User | None, policy_id: int, *, active: bool = True, **fields: object) -> Policy:
+def update_policy(
+    actor: User | None, policy_id: int, *, active: bool = True, **fields: object
+) -> Policy:
     _require_admin(actor)
     policy = get_policy(policy_id)
     _apply_policy(policy, **fields)  # type: ignore[arg-type]

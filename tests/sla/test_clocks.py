@@ -19,7 +19,9 @@ def _reload(ticket_id: int) -> Ticket:
     return db.session.get(Ticket, ticket_id)
 
 
-def test_new_desk_has_the_24x7_default_equal_to_the_old_overdue_ages(people, defaults, make_ticket, at):
+def test_new_desk_has_the_24x7_default_equal_to_the_old_overdue_ages(
+    people, defaults, make_ticket, at
+):
     assert defaults.name == sla.DEFAULT_POLICY
     assert defaults.calendar.name == sla.DEFAULT_CALENDAR
     with at(madrid(2026, 11, 13, 17, 30)):
@@ -35,7 +37,7 @@ def test_new_desk_has_the_24x7_default_equal_to_the_old_overdue_ages(people, def
 
 
 def test_the_issue_scenario_friday_evening_waiting_and_reply(people, office, make_ticket, at):
-    admin, tech = people["admin"], people["tech"]
+    tech = people["tech"]
     with at(madrid(2026, 11, 13, 17, 30)):  # Friday
         t = make_ticket(people["user"], priority="urgent")
     t = _reload(t.id)
