@@ -27,7 +27,7 @@ DEFAULT_CALENDAR = "24×7"
 DEFAULT_POLICY = "Default"
 WHOLE_DAY = "00:00-24:00"
 # The dashboard's former fixed overdue ages (days by priority), now the default
-# policy's resolution targets on the 24×7 calendar (migration 0010 does the same).
+# policy's resolution targets on the 24×7 calendar (migration 0011 does the same).
 DEFAULT_DAYS = {Priority.LOW: 14, Priority.MEDIUM: 7, Priority.HIGH: 3, Priority.URGENT: 1}
 # Countries whose public holidays the calendar page can fill in (any code the
 # `holidays` package knows works; these are offered in the form).

@@ -191,7 +191,7 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Service levels (see helpdesk.sla.clocks).  Dues are NULL while paused.
-    # No foreign key (migration 0010): policies are deactivated, never deleted.
+    # No foreign key (migration 0011): policies are deactivated, never deleted.
     sla_policy_id: Mapped[int | None] = mapped_column(Integer)
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)

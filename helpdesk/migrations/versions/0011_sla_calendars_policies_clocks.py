@@ -5,8 +5,8 @@ former fixed overdue ages (resolution within 1/3/7/14 days by priority, not
 paused while waiting) and gives every open ticket its due on it, so a desk
 that never opens the SLA pages sees the same "late" tickets as before.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 20:02:14
 
 """
@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
