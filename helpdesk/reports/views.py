@@ -25,6 +25,8 @@ from helpdesk.extensions import db
 from helpdesk.i18n import in_locale, person_locale
 from helpdesk.reports import jobs, services
 from helpdesk.reports import permissions as perm
+from helpdesk.reports.exports import pdf as pdf_export
+from helpdesk.reports.exports import xlsx as xlsx_export
 from helpdesk.reports.forms import DateRangeForm
 from helpdesk.tickets import services as tickets
 from helpdesk.users.services import technicians
@@ -70,8 +72,8 @@ def index():  # type: ignore[no-untyped-def]
         summary=summary,
         applied=services.describe_filters(filters),
         export_args=services.filters_args(filters),
-        pdf_limit=services.PDF_ROW_LIMIT,
-        xlsx_slow_rows=services.XLSX_SLOW_ROWS,
+        pdf_limit=pdf_export.PDF_ROW_LIMIT,
+        xlsx_slow_rows=xlsx_export.XLSX_SLOW_ROWS,
         xlsx_max_rows=jobs.XLSX_MAX_ROWS,
         categories=tickets.list_categories(active_only=False),
         staff=technicians() if actor.is_admin else [],

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from helpdesk.extensions import db
-from helpdesk.reports import services as reports
+from helpdesk.reports.exports import xlsx as xlsx_export
 from helpdesk.tickets import services as tickets
 from helpdesk.users.services import create_user
 from tests.browser.conftest import AXE_JS, axe_violations, new_page
@@ -26,7 +26,7 @@ TICKETS = 40
 def served(database, tmp_path, monkeypatch) -> Iterator[LiveServer]:
     """A live server whose export jobs run in real runner processes."""
     # These few tickets count as "large", so the page offers the background job.
-    monkeypatch.setattr(reports, "XLSX_SLOW_ROWS", 10)
+    monkeypatch.setattr(xlsx_export, "XLSX_SLOW_ROWS", 10)
     with serving(database, tmp_path, EXPORT_RUNNER="process") as server:
         with server.app.app_context():
             boss = create_user(None, username="boss", password=PASSWORD, role="admin")

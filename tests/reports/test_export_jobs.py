@@ -24,6 +24,8 @@ from helpdesk.db import utcnow
 from helpdesk.extensions import db
 from helpdesk.reports import jobs
 from helpdesk.reports import services as reports
+from helpdesk.reports.exports import rows as export_rows
+from helpdesk.reports.exports import xlsx as xlsx_export
 from helpdesk.reports.models import ExportJob, ExportStatus
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
@@ -275,7 +277,7 @@ def test_starting_a_job_is_audited(client, scenario):
 
 def test_progress_is_written_every_batch(client, scenario, monkeypatch):
     now, rows, people = scenario
-    monkeypatch.setattr(reports, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(export_rows, "EXPORT_BATCH", 2)
     seen: list[dict] = []
     original = jobs._progress
 
@@ -347,7 +349,7 @@ def test_an_unexpected_error_is_reported_plainly_and_leaves_no_file(client, scen
             yield row
 
     real_rows = reports.iter_export_rows
-    monkeypatch.setattr(reports, "iter_export_rows", broken_rows)
+    monkeypatch.setattr(export_rows, "iter_export_rows", broken_rows)
     client.login("boss")
     job_id = start(client)
     run(job_id)
@@ -378,7 +380,7 @@ def test_a_job_whose_runner_died_is_failed_on_read(client, scenario):
 
 
 def test_a_runner_stops_when_its_job_was_failed_meanwhile(client, scenario, monkeypatch):
-    monkeypatch.setattr(reports, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(export_rows, "EXPORT_BATCH", 2)
     original = jobs._progress
     calls = []
 
@@ -489,7 +491,7 @@ def test_reports_page_starts_a_job_for_large_results(client, scenario, monkeypat
     html = client.get("/reports?status=open&created_from=").get_data(as_text=True)  # all time
     assert 'href="/reports/export.xlsx?status=open"' in html  # small: the direct download
     assert "xlsx-job-form" not in html
-    monkeypatch.setattr(reports, "XLSX_SLOW_ROWS", 1)
+    monkeypatch.setattr(xlsx_export, "XLSX_SLOW_ROWS", 1)
     html = client.get(
         "/reports?status=open&priority=urgent&priority=medium&created_from="
     ).get_data(as_text=True)

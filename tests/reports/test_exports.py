@@ -15,6 +15,7 @@ from sqlalchemy import select
 from helpdesk.audit.models import AuditLog
 from helpdesk.extensions import db
 from helpdesk.reports import services as reports
+from helpdesk.reports.exports import pdf as pdf_export
 from helpdesk.tickets import services as tickets
 from tests.reports.conftest import visible
 
@@ -166,7 +167,7 @@ def test_pdf_repeats_header_and_numbers_pages(client, app, people, make_ticket):
 
 
 def test_pdf_limit_sends_back_to_reports_with_message(client, scenario, monkeypatch):
-    monkeypatch.setattr(reports, "PDF_ROW_LIMIT", 3)
+    monkeypatch.setattr(pdf_export, "PDF_ROW_LIMIT", 3)
     client.login("boss")
     resp = client.get("/reports/export.pdf?priority=high")
     assert resp.status_code == 200  # 2 high tickets: within the limit
@@ -266,8 +267,8 @@ def test_exports_require_login_and_valid_filters(client, scenario):
 
 
 def test_pdf_without_any_unicode_font_still_works(client, scenario, monkeypatch, tmp_path):
-    monkeypatch.setattr(reports, "FONT_DIR", tmp_path)
-    monkeypatch.setattr(reports, "DEBIAN_FONT_DIR", tmp_path)
+    monkeypatch.setattr(pdf_export, "FONT_DIR", tmp_path)
+    monkeypatch.setattr(pdf_export, "DEBIAN_FONT_DIR", tmp_path)
     client.login("boss")
     resp = client.get("/reports/export.pdf")
     assert resp.status_code == 200

@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 from helpdesk.reports import services as reports
+from helpdesk.reports.exports import pdf as pdf_export
+from helpdesk.reports.exports import xlsx as xlsx_export
 from tests.reports.conftest import visible
 
 
@@ -94,13 +96,13 @@ def test_average_times_per_category(app, scenario):
 
 
 def test_pdf_button_disabled_beyond_limit(client, scenario, monkeypatch):
-    monkeypatch.setattr(reports, "PDF_ROW_LIMIT", 2)
+    monkeypatch.setattr(pdf_export, "PDF_ROW_LIMIT", 2)
     client.login("boss")
     html = client.get("/reports").get_data(as_text=True)
     assert 'id="export-pdf" disabled' in html
     assert "PDF reports are limited to 2 tickets" in html
     assert 'id="xlsx-hint"' not in html
-    monkeypatch.setattr(reports, "XLSX_SLOW_ROWS", 2)
+    monkeypatch.setattr(xlsx_export, "XLSX_SLOW_ROWS", 2)
     assert 'id="xlsx-hint"' in client.get("/reports").get_data(as_text=True)
 
 

@@ -1,0 +1,1 @@
+"""Ticket exports: the shared rows and one module per format."""
