@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpdesk import demo
 from helpdesk.extensions import db
-from helpdesk.tickets import services
+from helpdesk.tickets import queries, services
 from helpdesk.tickets.models import Ticket
 from helpdesk.users.models import Role, User
 from tests.perf.conftest import count_queries
@@ -104,7 +104,7 @@ def test_default_views_use_indexes(seeded, make_user):
     admin = make_user("admin", "explain-admin")
     tech, user = _first(Role.TECHNICIAN), _first(Role.USER)
     middle = db.session.scalar(select(Ticket.id).order_by(Ticket.id).offset(2000).limit(1))
-    deep_cursor = services._encode_cursor([middle])
+    deep_cursor = queries._encode_cursor([middle])
     filters = services.parse_filters
     for actor in (admin, tech, user):
         name = actor.role.value
