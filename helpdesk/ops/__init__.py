@@ -1,0 +1,1 @@
+"""Operations: the checks an operator runs against a deployment."""
