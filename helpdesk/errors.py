@@ -62,3 +62,14 @@ class Conflict(HelpdeskError):
 
 class PayloadTooLarge(HelpdeskError):
     status_code = 413
+
+
+class TooManyRequests(HelpdeskError):
+    """A rate or failure limit was reached; `retry_after` seconds until it lifts (the
+    HTTP answer carries it as Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, message: str = "", *, retry_after: int = 60, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.retry_after = max(1, int(retry_after))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from helpdesk.errors import HelpdeskError
+from helpdesk.errors import HelpdeskError, TooManyRequests
 from helpdesk.extensions import db
 
 
@@ -49,7 +49,13 @@ def error_response(status: int, message: str):  # type: ignore[no-untyped-def]
 def register(app: Flask) -> None:
     @app.errorhandler(HelpdeskError)
     def _domain(exc: HelpdeskError):  # type: ignore[no-untyped-def]
-        return error_response(exc.status_code, exc.message or _titles().get(exc.status_code, ""))
+        body, code = error_response(
+            exc.status_code, exc.message or _titles().get(exc.status_code, "")
+        )
+        response = app.make_response((body, code))
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]

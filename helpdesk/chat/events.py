@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 
 from helpdesk.chat import services
-from helpdesk.errors import InvalidInput
 from helpdesk.extensions import socketio
 from helpdesk.realtime import rooms
 from helpdesk.realtime.handlers import MAX_ID, best_effort, socket_event
@@ -51,9 +48,6 @@ def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  #
 
 @socket_event("chat:send", {**CONV, "body": (str, BODY_CAP)}, activity=True)
 def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    rule = current_app.config.get("CHAT_RATE_LIMIT", "20 per 10 seconds")
-    if not get_limiter().hit(rule, "chat", user.id):
-        raise InvalidInput(_("You are sending messages too fast; wait a moment."), field="body")
     conv = services.get_conversation(user, data["conversation_id"])
     other = conv.other(user)
     msg = services.send_message(

@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk.chat import permissions as perm
 from helpdesk.chat.models import Conversation, Message
-from helpdesk.errors import InvalidInput, NotFound, PermissionDenied
+from helpdesk.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from helpdesk.extensions import db
 from helpdesk.notifications import services as notifications
 from helpdesk.notifications.models import NotificationKind
 from helpdesk.realtime import rooms
 from helpdesk.realtime.emit import emit_after_commit
+from helpdesk.realtime.ratelimit import get_limiter
 from helpdesk.users.models import User
 
 HISTORY_PAGE = 30
@@ -118,6 +119,16 @@ def send_message(
         raise NotFound(_("No such conversation."))
     if not perm.can_send(actor, conversation):
         raise PermissionDenied(_("You cannot chat with that person."))
+    # Here, not in an entry point: the socket, the no-JavaScript form and any later API
+    # share one count per person.
+    rule = current_app.config.get("CHAT_RATE_LIMIT", "20 per 10 seconds")
+    limiter = get_limiter()
+    if not limiter.hit(rule, "chat", actor.id):
+        raise TooManyRequests(
+            "You are sending messages too fast; wait a moment.",
+            field="body",
+            retry_after=limiter.retry_after(rule, "chat", actor.id),
+        )
     if not isinstance(body, str):
         raise InvalidInput(_("Write a message first."), field="body")
     body = body.replace("\r\n", "\n").strip()

@@ -8,7 +8,7 @@ from flask_login import login_required
 
 from helpdesk.chat import services
 from helpdesk.chat.forms import MessageForm, StartChatForm
-from helpdesk.errors import InvalidInput
+from helpdesk.errors import InvalidInput, TooManyRequests
 from helpdesk.extensions import db
 from helpdesk.realtime import rooms
 from helpdesk.realtime.state import get_state
@@ -96,9 +96,11 @@ def send(conversation_id: int):  # type: ignore[no-untyped-def]
         viewers = set()
     try:
         services.send_message(actor, conv, form.body.data, notify=other.id not in viewers)
-    except InvalidInput as exc:
+    except (InvalidInput, TooManyRequests) as exc:
         db.session.rollback()
         form.body.errors = [exc.message]
-        return _render(conv, form, 400)
+        page, status = _render(conv, form, exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+        return page, status, headers
     db.session.commit()
     return redirect(url_for("chat.conversation", conversation_id=conv.id) + "#composer")
