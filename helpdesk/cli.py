@@ -80,8 +80,16 @@ def run(host: str, port: int, debug: bool) -> None:
     click.echo(f"Helpdesk on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask ignores app.run() inside its own CLI; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    from helpdesk.security_http import QuietRequestHandler
+
     socketio.run(
-        app, host=host, port=port, debug=debug, use_reloader=False, allow_unsafe_werkzeug=True
+        app,
+        host=host,
+        port=port,
+        debug=debug,
+        use_reloader=False,
+        allow_unsafe_werkzeug=True,
+        request_handler=QuietRequestHandler,
     )
 
 

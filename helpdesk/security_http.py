@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
+from werkzeug.serving import WSGIRequestHandler
 
 # For files served to the browser (attachments): nothing in them may run, load, submit,
 # or be framed. base-uri, form-action and frame-ancestors do not fall back to
@@ -13,6 +14,19 @@ FILE_CSP = (
     "default-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'; sandbox"
 )
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server (`helpdesk run`) without its `Server: Werkzeug/… Python/…`
+    header: it told every client which versions to look up exploits for."""
+
+    def version_string(self) -> str:
+        return ""
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "server" and not value:
+            return
+        super().send_header(keyword, value)
 
 
 def csp_nonce() -> str:
@@ -40,7 +54,9 @@ def register(app: Flask) -> None:
                 "style-src 'self'",
                 "img-src 'self' data: blob:",
                 "font-src 'self'",
-                "connect-src 'self' ws: wss:",
+                # 'self' covers the same-origin ws:/wss: socket in current browsers (CSP 3);
+                # the bare schemes let script open a socket to any host.
+                "connect-src 'self'",
                 "object-src 'none'",
                 "base-uri 'none'",
                 "form-action 'self'",
@@ -54,6 +70,11 @@ def register(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        # Nothing the app renders may stay in a browser's or proxy's cache: pages and
+        # JSON hold a signed-in person's data, and the login page a CSRF token. Static
+        # files (served by nginx in production, with a long expiry) keep theirs.
+        if request.endpoint != "static" and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
         if app.config.get("HELPDESK_ENV") == "production":
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response

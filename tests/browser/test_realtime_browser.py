@@ -76,3 +76,24 @@ def test_comment_appears_live_on_the_other_open_ticket_page(desk, browser, pages
     screenshot(tech, "ticket-live")
     alice_guard.check()
     tech_guard.check()
+
+
+def test_socket_upgrades_to_websocket_under_connect_src_self(desk, browser, pages):
+    """CSP `connect-src 'self'` (no bare ws:/wss:) still lets Chromium open the
+    same-origin WebSocket: the socket upgrades from polling and no violation is logged."""
+    page, guard = new_page(browser)
+    pages.append(page)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security" in msg.text else None,
+    )
+    login(page, desk, "alice")
+    csp = page.evaluate("async () => (await fetch('/')).headers.get('Content-Security-Policy')")
+    assert "connect-src 'self';" in csp and "ws:" not in csp
+    page.wait_for_function(
+        "() => window.helpdesk.socket && window.helpdesk.socket.connected"
+        " && window.helpdesk.socket.io.engine.transport.name === 'websocket'"
+    )
+    assert not violations, violations
+    guard.check()

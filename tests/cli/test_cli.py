@@ -361,6 +361,8 @@ def test_run_serves_the_app_until_stopped(tmp_path):
         assert b'"database":"ok"' in body.replace(b" ", b"")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
             assert r.status == 200
+            # no server software or version for a client to look exploits up by
+            assert r.headers.get("Server") is None, r.headers.get("Server")
     finally:
         proc.terminate()
         try:

@@ -22,8 +22,15 @@ def _csp(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return out
 
 
-def assert_headers(response, where: str, *, production: bool = False) -> None:  # type: ignore[no-untyped-def]
+def assert_headers(response, where: str, *, production: bool = False, static: bool = False) -> None:  # type: ignore[no-untyped-def]
     csp = _csp(response)
+    # script may talk to this origin only (the socket included)
+    assert csp.get("connect-src") in (["'self'"], ["'none'"], None), f"{where}: {csp}"
+    cache = response.headers.get("Cache-Control", "")
+    if static:
+        assert "no-store" not in cache, f"{where}: static files should stay cacheable"
+    else:
+        assert "no-store" in cache, f"{where}: Cache-Control {cache!r}"
     assert csp, f"{where}: no Content-Security-Policy"
     script = csp.get("script-src", csp.get("default-src"))
     assert script, f"{where}: CSP has no script-src/default-src"
@@ -80,7 +87,11 @@ def test_every_route_every_role(app):  # type: ignore[no-untyped-def]
                     method=method,
                     data={**fill(entry.data, world), "csrf_token": client.csrf_token()},
                 )
-            assert_headers(response, f"{method} {url} as {role} ({response.status_code})")
+            assert_headers(
+                response,
+                f"{method} {url} as {role} ({response.status_code})",
+                static=endpoint == "static",
+            )
             checked += 1
     # the session-ending ones, each with a client of its own
     for url, method, role in (("/logout", "POST", "user"),):
@@ -153,7 +164,7 @@ def test_attachment_download_headers(app, people, category):  # type: ignore[no-
 
 @pytest.mark.parametrize("path", ["/static/css/app.css", "/static/js/app.js", "/healthz"])
 def test_static_and_health(client, path):  # type: ignore[no-untyped-def]
-    assert_headers(client.get(path), path)
+    assert_headers(client.get(path), path, static=path.startswith("/static/"))
 
 
 def test_hsts_in_production(database, tmp_path):  # type: ignore[no-untyped-def]
@@ -162,6 +173,34 @@ def test_hsts_in_production(database, tmp_path):  # type: ignore[no-untyped-def]
         db.create_all()
         client = app.test_client()
         for path in ("/login", "/no/such/page", "/static/css/app.css", "/healthz"):
-            assert_headers(client.get(path, base_url="https://localhost"), path, production=True)
+            assert_headers(
+                client.get(path, base_url="https://localhost"),
+                path,
+                production=True,
+                static=path.startswith("/static/"),
+            )
         db.session.remove()
         db.engine.dispose()
+
+
+def test_development_server_names_no_software(app):  # type: ignore[no-untyped-def]
+    """The request handler `helpdesk run` serves with (tests/cli checks it really does)
+    sends no `Server: Werkzeug/… Python/…`."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from helpdesk.security_http import QuietRequestHandler
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/healthz"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert answer.status == 200
+            assert answer.headers.get("Server") is None, answer.headers.get("Server")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
