@@ -1,4 +1,4 @@
-"""Jinja globals and filters: translated labels, badges, dates."""
+"""Jinja globals and filters: labels (from the label tables), badges, dates."""
 
 from __future__ import annotations
 
@@ -7,20 +7,14 @@ from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
-from flask_babel import lazy_gettext as _l
 
 from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
-from helpdesk.tickets.models import EventKind, Priority, Status
+from helpdesk.tickets.labels import EVENT_LABELS, priority_label, status_label
+from helpdesk.tickets.models import Priority, Status
+from helpdesk.users.labels import role_label
 from helpdesk.users.models import Role
 
-STATUS_LABELS = {
-    Status.OPEN: _l("Open"),
-    Status.IN_PROGRESS: _l("In progress"),
-    Status.WAITING: _l("Waiting"),
-    Status.RESOLVED: _l("Resolved"),
-    Status.CLOSED: _l("Closed"),
-}
 STATUS_CLASSES = {
     Status.OPEN: "text-bg-primary",
     Status.IN_PROGRESS: "text-bg-info",
@@ -35,12 +29,6 @@ STATUS_ICONS = {
     Status.RESOLVED: "bi-check-circle",
     Status.CLOSED: "bi-lock",
 }
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.MEDIUM: _l("Medium"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
 PRIORITY_CLASSES = {
     Priority.LOW: "text-bg-light border",
     Priority.MEDIUM: "text-bg-secondary",
@@ -53,28 +41,6 @@ PRIORITY_ICONS = {
     Priority.HIGH: "bi-arrow-up",
     Priority.URGENT: "bi-exclamation-triangle-fill",
 }
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.TECHNICIAN: _l("Technician"),
-    Role.USER: _l("User"),
-}
-EVENT_LABELS = {
-    EventKind.CREATED: _l("created the ticket"),
-    EventKind.ASSIGNED: _l("changed the assignee"),
-    EventKind.STATUS: _l("changed the status"),
-    EventKind.PRIORITY: _l("changed the priority"),
-    EventKind.CATEGORY: _l("changed the category"),
-    EventKind.COMMENT: _l("commented"),
-    EventKind.NOTE: _l("added an internal note"),
-    EventKind.ATTACHMENT: _l("attached a file"),
-}
-
-
-def _enum_label(table: dict[Any, Any], value: Any) -> str:
-    try:
-        return str(table[type(next(iter(table)))(value)])
-    except (ValueError, StopIteration):
-        return str(value)
 
 
 def dt(value: datetime | None, fmt: str = "medium") -> str:
@@ -97,9 +63,9 @@ def url_with(**changes: Any) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters["dt"] = dt
     app.jinja_env.filters["num"] = format_decimal  # 1.234 in Spanish, 1,234 in English
-    app.jinja_env.filters["status_label"] = lambda v: _enum_label(STATUS_LABELS, v)
-    app.jinja_env.filters["priority_label"] = lambda v: _enum_label(PRIORITY_LABELS, v)
-    app.jinja_env.filters["role_label"] = lambda v: _enum_label(ROLE_LABELS, v)
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["priority_label"] = priority_label
+    app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.globals.update(
         Status=Status,
         Priority=Priority,

@@ -5,11 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-ROLE_CHOICES = [
-    ("user", _l("User")),
-    ("technician", _l("Technician")),
-    ("admin", _l("Administrator")),
-]
+from helpdesk.users.labels import ROLE_CHOICES
 
 
 class UserCreateForm(FlaskForm):

@@ -22,6 +22,7 @@ from helpdesk.notifications.models import Notification, NotificationKind
 from helpdesk.notifications.permissions import can_read_notification
 from helpdesk.realtime import rooms
 from helpdesk.realtime.emit import emit_after_commit
+from helpdesk.tickets.labels import status_label
 from helpdesk.tickets.models import EventKind, Ticket, TicketEvent
 from helpdesk.tickets.permissions import can_view_ticket
 from helpdesk.users.models import User
@@ -41,13 +42,11 @@ def describe(n: Notification) -> str:
         return _("%(who)s wrote on %(ticket)s, assigned to you", who=who, ticket=detail)
     if n.kind == NotificationKind.TICKET_STATUS:
         number, _sep, status = detail.partition(" ")
-        from helpdesk.templating import STATUS_LABELS, _enum_label
-
         return _(
             "%(who)s changed the status of %(ticket)s to %(status)s",
             who=who,
             ticket=number,
-            status=_enum_label(STATUS_LABELS, status),
+            status=status_label(status),
         )
     return _("New chat message from %(who)s", who=who)
 

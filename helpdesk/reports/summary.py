@@ -15,7 +15,7 @@ from helpdesk.reports import permissions as perm
 from helpdesk.reports.common import OPEN_STATUSES, avg_seconds, enum_value, where_clause
 from helpdesk.reports.dashboard import DEFAULT_TREND_DAYS, window
 from helpdesk.reports.sqltime import seconds_between
-from helpdesk.templating import PRIORITY_LABELS, STATUS_LABELS
+from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
 from helpdesk.tickets.services import TicketFilters
 from helpdesk.users.models import User

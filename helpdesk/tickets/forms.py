@@ -7,22 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from helpdesk.tickets.models import Priority, Status
+from helpdesk.tickets.labels import PRIORITY_CHOICES, STATUS_CHOICES
 from helpdesk.tickets.services import TITLE_MAX
-
-PRIORITY_CHOICES = [
-    (Priority.LOW.value, _l("Low")),
-    (Priority.MEDIUM.value, _l("Medium")),
-    (Priority.HIGH.value, _l("High")),
-    (Priority.URGENT.value, _l("Urgent")),
-]
-STATUS_CHOICES = [
-    (Status.OPEN.value, _l("Open")),
-    (Status.IN_PROGRESS.value, _l("In progress")),
-    (Status.WAITING.value, _l("Waiting")),
-    (Status.RESOLVED.value, _l("Resolved")),
-    (Status.CLOSED.value, _l("Closed")),
-]
 
 
 class TicketForm(FlaskForm):
