@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.audit.views import bp as audit_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.chat.views import bp as chat_bp
+    from helpdesk.desk.views import bp as desk_bp
     from helpdesk.main.views import bp as main_bp
     from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.reports.views import bp as reports_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         users_bp,
         reports_bp,
+        desk_bp,
     ):
         app.register_blueprint(bp)
     for bp in (chat_bp, notifications_bp):

@@ -114,10 +114,37 @@ def _check_port_free(host: str, port: int) -> None:
             )
 
 
-def _upgrade_to_head() -> None:
+def _pending_migrations() -> list[Any]:
+    """Revisions between the database and the code, oldest first."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from helpdesk.extensions import db
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    script = ScriptDirectory.from_config(config)
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return list(reversed(list(script.iterate_revisions(script.get_current_head(), current))))
+
+
+def _upgrade_to_head(echo: Any = None) -> None:
+    """Migrate one revision at a time, saying which and how long each took."""
+    import time
+
     from flask_migrate import upgrade
 
-    upgrade()
+    pending = _pending_migrations()
+    if not pending:
+        return
+    if echo:
+        echo(f"Migrating the database: {len(pending)} step(s) to {pending[-1].revision}.")
+    for rev in pending:
+        started = time.perf_counter()
+        upgrade(revision=rev.revision)
+        if echo:
+            summary = (rev.doc or "").splitlines()[0] if rev.doc else ""
+            echo(f"  {rev.revision}  {summary} ({time.perf_counter() - started:.1f} s)")
 
 
 def _ensure_admin(password: str | None) -> tuple[bool, str | None]:
@@ -151,16 +178,24 @@ def _ensure_admin(password: str | None) -> tuple[bool, str | None]:
 @with_appcontext
 def init_db() -> None:
     """Migrate the database to the newest schema and create the admin account."""
+    from helpdesk.desk.services import first_start_defaults
     from helpdesk.errors import HelpdeskError
+    from helpdesk.transaction import unit_of_work
 
     try:
-        _upgrade_to_head()
+        _upgrade_to_head(click.echo)
         created, generated = _ensure_admin(current_app.config.get("ADMIN_PASSWORD"))
+        # A new desk's defaults (categories; the 24×7 service level policy joins
+        # desk.services.FIRST_START), once, in DEFAULT_LOCALE.
+        with unit_of_work():
+            defaults = first_start_defaults()
     except (OperationalError, SQLAlchemyError) as exc:
         fail(db_error_message(exc))
     except HelpdeskError as exc:
         fail(f"Cannot create the admin: {exc.message} (set ADMIN_PASSWORD to a stronger one)")
     click.echo("Database is at the newest schema.")
+    for line in defaults:
+        click.echo(line)
     if created and generated:
         click.echo(f"Created user 'admin' with password: {generated}")
         click.echo("It is shown only this once; you must change it at first sign-in.")

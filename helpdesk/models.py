@@ -6,6 +6,7 @@ from helpdesk.attachments.models import Attachment
 from helpdesk.audit.models import AuditLog
 from helpdesk.auth.models import LoginSession
 from helpdesk.chat.models import Conversation, Message
+from helpdesk.desk.models import DeskSetting
 from helpdesk.extensions import db
 from helpdesk.jobs.models import JobFailure, JobSchedule, JobWorker
 from helpdesk.notifications.models import Notification
@@ -40,6 +41,7 @@ __all__ = [
     "Comment",
     "LoginSession",
     "Conversation",
+    "DeskSetting",
     "ExportJob",
     "JobFailure",
     "JobSchedule",

@@ -33,16 +33,23 @@ def _keywords() -> dict:
 
 
 @pytest.fixture(scope="module")
-def source_ids() -> set[str]:
+def source_messages() -> set[tuple[str, str | None]]:
+    """(msgid, message context) of every marked string; pgettext gives a context."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    ids: set[str] = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    found: set[tuple[str, str | None]] = set()
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=_keywords()
     ):
-        ids.add(message if isinstance(message, str) else message[0])
-    ids.discard("")
-    return ids
+        msgid = message if isinstance(message, str) else message[0]
+        if msgid:
+            found.add((msgid, context))
+    return found
+
+
+@pytest.fixture(scope="module")
+def source_ids(source_messages) -> set[str]:  # type: ignore[no-untyped-def]
+    return {msgid for msgid, _context in source_messages}
 
 
 def _catalog(locale: str):  # type: ignore[no-untyped-def]
@@ -57,20 +64,28 @@ def test_source_strings_were_found(source_ids):
 
 
 @pytest.mark.parametrize("locale", ["es", "en"])
-def test_every_string_is_in_the_catalogue(source_ids, locale):
+def test_every_string_is_in_the_catalogue(source_messages, locale):
     catalog = _catalog(locale)
-    missing = sorted(i for i in source_ids if i not in catalog)
+    missing = sorted(
+        f"{ctx}|{i}" if ctx else i
+        for i, ctx in source_messages
+        if catalog.get(i, context=ctx) is None
+    )
     assert not missing, f"not in {locale} catalogue (run `make i18n`): {missing}"
 
 
-def test_every_spanish_entry_is_translated(source_ids):
+def test_every_spanish_entry_is_translated(source_messages):
     catalog = _catalog("es")
 
     def translated(message) -> bool:  # type: ignore[no-untyped-def]
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         return all(strings)
 
-    empty = sorted(i for i in source_ids if i in catalog and not translated(catalog[i]))
+    empty = sorted(
+        f"{ctx}|{i}" if ctx else i
+        for i, ctx in source_messages
+        if catalog.get(i, context=ctx) is not None and not translated(catalog.get(i, context=ctx))
+    )
     assert not empty, f"empty Spanish msgstr: {empty}"
     fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
     assert not fuzzy, f"fuzzy (unchecked) Spanish entries: {fuzzy}"

@@ -248,6 +248,13 @@ MATRIX: dict[tuple[str, str, str], Case] = {
         ADMIN_ONLY_POST,
     ),
     ("audit.index", "GET", ""): Case("GET", lambda s, k: "/admin/audit", ADMIN_ONLY_GET),
+    ("desk.branding", "GET", ""): Case("GET", lambda s, k: "/admin/branding", ADMIN_ONLY_GET),
+    ("desk.branding", "POST", ""): Case(
+        "POST",
+        lambda s, k: "/admin/branding",
+        ADMIN_ONLY_POST,
+        lambda s: {"name": f"Desk {s.markers['tag']}", "color": "#14532d"},
+    ),
 }
 
 
