@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app

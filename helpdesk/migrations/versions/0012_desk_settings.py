@@ -1,7 +1,7 @@
 """desk settings: name, colour, logo, setup checklist state
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 20:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-01 20:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
