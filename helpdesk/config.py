@@ -102,6 +102,9 @@ class Settings:
     jobs_sqlite_path: Path = field(default_factory=lambda: DEFAULT_INSTANCE_DIR / "jobs.db")
     jobs_redis_prefix: str = "helpdesk"
     jobs_heartbeat_seconds: int = 15
+    # Export job timings a deployment (or a test with real workers) may shorten:
+    # EXPORT_HEARTBEAT_SECONDS, EXPORT_STALE_SECONDS, EXPORT_REQUEUE_SECONDS.
+    export_timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
@@ -115,11 +118,8 @@ class Settings:
             "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
             "REDIS_URL": self.redis_url,
             "UPLOAD_DIR": str(self.upload_dir),
-            # Excel files built by export jobs (kept 24 h), and how jobs run:
-            # "process" starts a runner process per job; "manual" leaves them queued
-            # for whoever calls reports.jobs.run_job (the tests do).
+            # Excel files built by export jobs (kept 24 h) in the background worker.
             "EXPORT_DIR": str(self.export_dir),
-            "EXPORT_RUNNER": "process",
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "MAX_FILES_PER_UPLOAD": self.max_files_per_upload,
             "MAX_CONTENT_LENGTH": max_content_length(self.max_upload_mb, self.max_files_per_upload),
@@ -160,6 +160,7 @@ class Settings:
             "JOBS_SQLITE_PATH": str(self.jobs_sqlite_path),
             "JOBS_REDIS_PREFIX": self.jobs_redis_prefix,
             "JOBS_HEARTBEAT_SECONDS": self.jobs_heartbeat_seconds,
+            **self.export_timings,
         }
 
 
@@ -254,4 +255,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         jobs_sqlite_path=Path(environ.get("JOBS_SQLITE_PATH") or instance_dir / "jobs.db"),
         jobs_redis_prefix=environ.get("JOBS_REDIS_PREFIX", "").strip() or redis_prefix,
         jobs_heartbeat_seconds=_int(environ, "JOBS_HEARTBEAT_SECONDS", 15),
+        export_timings=_seconds_settings(
+            environ, ("EXPORT_HEARTBEAT_SECONDS", "EXPORT_STALE_SECONDS", "EXPORT_REQUEUE_SECONDS")
+        ),
     )
+
+
+def _seconds_settings(env: dict[str, str], keys: tuple[str, ...]) -> dict[str, float]:
+    """The keys of `keys` that are set, as positive seconds (unset ones keep the code's
+    default)."""
+    out = {}
+    for key in keys:
+        raw = env.get(key, "").strip()
+        if not raw:
+            continue
+        try:
+            out[key] = float(raw)
+        except ValueError:
+            raise ConfigError(f"{key}={raw!r} is not a number of seconds; e.g. {key}=60") from None
+        if out[key] <= 0:
+            raise ConfigError(f"{key} must be more than 0 (got {raw})")
+    return out

@@ -116,15 +116,13 @@ def make_app(database: TestDatabase, tmp_path: Any, **overrides: Any) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database.url,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "EXPORT_DIR": str(tmp_path / "exports"),
-        # Export jobs stay queued until a test runs them (reports.jobs.run_job); the
-        # tests of the runner process itself set "process".
-        "EXPORT_RUNNER": "manual",
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
         "SERVER_NAME": None,
         # A queue of the test's own that nobody consumes unless the test starts a
-        # worker (`worker_process`); "immediate" runs tasks inline instead.
+        # worker (`worker_process`): export jobs stay queued until a test runs them
+        # (reports.jobs.run_job); "immediate" runs tasks inline instead.
         "JOBS_BACKEND": "sqlite",
         "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db"),
         "JOBS_REDIS_PREFIX": f"hdt_{uuid.uuid4().hex[:12]}",

@@ -19,7 +19,11 @@ from helpdesk.extensions import db
 
 class LoginSession(db.Model):
     __tablename__ = "login_sessions"
-    __table_args__ = (Index("ix_login_sessions_user_id", "user_id"), MYSQL_TABLE_ARGS)
+    __table_args__ = (
+        Index("ix_login_sessions_user_id", "user_id"),
+        Index("ix_login_sessions_created_at", "created_at"),  # the expiry sweep
+        MYSQL_TABLE_ARGS,
+    )
 
     # 256 random bits, hex; never shown, only carried in the signed cookie.
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from helpdesk.auth.models import LoginSession
 from helpdesk.db import utcnow
@@ -47,3 +47,24 @@ def close_login_session(session_id: str | None) -> None:
     if session_id and isinstance(session_id, str):
         db.session.execute(delete(LoginSession).where(LoginSession.id == session_id))
         db.session.flush()
+
+
+SWEEP_BATCH = 1000  # rows per sweep run: a backlog is worked off run by run
+
+
+def remove_expired_sessions(lifetime_hours: int, limit: int = SWEEP_BATCH) -> int:
+    """Delete the oldest `limit` login sessions past their absolute lifetime (through
+    the created_at index); returns how many."""
+    cutoff = utcnow() - timedelta(hours=lifetime_hours)
+    ids = list(
+        db.session.scalars(
+            select(LoginSession.id)
+            .where(LoginSession.created_at < cutoff)
+            .order_by(LoginSession.created_at)
+            .limit(limit)
+        )
+    )
+    if ids:
+        db.session.execute(delete(LoginSession).where(LoginSession.id.in_(ids)))
+        db.session.flush()
+    return len(ids)

@@ -258,26 +258,50 @@ def periodic_task(
     return decorator
 
 
-def enqueue_after_commit(fn: Callable[..., Any], *args: Any) -> None:
+def enqueue_after_commit(fn: Callable[..., Any] | str, *args: Any) -> None:
     """Enqueue task `fn(*args)` once the current transaction commits; never on rollback.
+
+    `fn` is the task or its name ("helpdesk.reports.tasks.build_export"): a service
+    that enqueues its feature's task by name needs no import of the tasks module,
+    which imports the services (no cycle).
 
     If the queue cannot take it (Redis down), the commit still stands: the row that
     needs the work is in the database, and the periodic sweep enqueues it again.
     """
-    _check_plain(getattr(fn, "name", None) or repr(fn), args, {})
+    label = fn if isinstance(fn, str) else getattr(fn, "name", None) or repr(fn)
+    _check_plain(label, args, {})
+    if isinstance(fn, str):
+        task_by_name(fn)  # an unknown name fails here, in the caller, not after commit
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def enqueue() -> None:
         try:
             with app.app_context():
-                fn(*args)
+                enqueue_now(fn, *args)
         except Exception:
-            log.warning("could not enqueue %r%r; the sweep will retry", fn, args, exc_info=True)
+            log.warning("could not enqueue %s%r; the sweep will retry", label, args, exc_info=True)
 
     # Begin the transaction if none is open yet, so a rollback before the commit
     # drops the callback as it drops the data.
     db.session.connection()
     after_commit(db.session, enqueue)
+
+
+def task_by_name(name: str) -> type[Any]:
+    try:
+        return huey._registry.string_to_task(name)  # type: ignore[no-any-return]
+    except Exception:
+        raise LookupError(
+            f"no task {name!r}: is its module listed in helpdesk/jobs/registry.py?"
+        ) from None
+
+
+def enqueue_now(fn: Callable[..., Any] | str, *args: Any) -> Any:
+    """Enqueue at once (outside a transaction: a sweep re-sending what the queue lost)."""
+    if isinstance(fn, str):
+        _check_plain(fn, args, {})
+        return huey.enqueue(task_by_name(fn)(args, {}))
+    return fn(*args)
 
 
 def task_name(task: Any) -> str:

@@ -6,4 +6,6 @@ from __future__ import annotations
 
 TASK_MODULES: list[str] = [
     "helpdesk.jobs.tasks",
+    "helpdesk.auth.tasks",
+    "helpdesk.reports.tasks",
 ]

@@ -102,10 +102,22 @@ def run_consumer(app: Flask, *, workers: int = 1, parent_pid: int | None = None)
     )
     heartbeat = Heartbeat(app, workers, parent_pid)
     heartbeat.start()
+    catch_up()
     try:
         consumer.run()
     finally:
         heartbeat.stop()
+
+
+def catch_up() -> None:
+    """Run every periodic task once at start: the sweeps re-send what the queue lost
+    while no worker ran (a Redis restarted empty) without waiting for their minute.
+    They are idempotent, so several workers starting together do no harm."""
+    for periodic in huey._registry.periodic_tasks:
+        try:
+            huey.enqueue(periodic)
+        except Exception:
+            log.warning("could not enqueue %s at start", periodic.name, exc_info=True)
 
 
 def worker_status(now: Any = None) -> str:
@@ -151,6 +163,9 @@ def worker_env(app: Flask, base: dict[str, str] | None = None) -> dict[str, str]
         JOBS_REDIS_PREFIX=str(config.get("JOBS_REDIS_PREFIX") or "helpdesk"),
         JOBS_HEARTBEAT_SECONDS=str(config.get("JOBS_HEARTBEAT_SECONDS") or 15),
     )
+    for key in ("EXPORT_HEARTBEAT_SECONDS", "EXPORT_STALE_SECONDS", "EXPORT_REQUEUE_SECONDS"):
+        if config.get(key):
+            env[key] = str(config[key])
     if config.get("REDIS_URL"):
         env["REDIS_URL"] = str(config["REDIS_URL"])
     else:

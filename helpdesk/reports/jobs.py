@@ -1,31 +1,34 @@
-"""Export jobs: large Excel files built outside the web server, with progress.
+"""Export jobs: large Excel files built by a background worker, with progress.
 
-Why a separate process: gunicorn runs the gevent worker, where a thread is a
+Why not in the web server: gunicorn runs the gevent worker, where a thread is a
 greenlet; XlsxWriter's loop is pure CPU and never yields, so building a large
-workbook inside a worker would freeze every other request of that worker (and
+workbook inside a web worker would freeze every other request of that worker (and
 past gunicorn's `timeout` the worker is killed). So a job is a row in
-`export_jobs` (every server process sees it) and a runner process
-(`python -m helpdesk.reports.export_job <id>`, started by `launch`) that claims
-the row, writes the file into EXPORT_DIR and reports its progress into the row.
+`export_jobs` (every process sees it) and a task (`reports.tasks.build_export`,
+enqueued after the row is committed) that a `helpdesk worker` runs: it claims the
+row, writes the file into EXPORT_DIR and reports its progress into the row.
 
-Rules the runner keeps:
+Rules the task keeps:
 - it exports as the job's owner with today's permissions (`visible_tickets`), in
   the language the owner used when starting it;
 - every state change is a conditional UPDATE on its own short transaction
   (`_set`), never on the session that streams the rows: MySQL's unbuffered
   cursor keeps that connection busy and a commit would close PostgreSQL's
   server-side cursor. A job failed or removed meanwhile makes the UPDATE match
-  nothing, and the runner stops;
-- a heartbeat thread touches the row while the process lives; a job whose
-  heartbeat stopped for STALE_AFTER is marked failed when it is next read.
+  nothing, and the task stops; the claim (queued → running) is conditional too, so
+  a task delivered twice builds the file once;
+- a heartbeat thread touches the row while the task runs; a job whose heartbeat
+  stopped for STALE_AFTER (its worker was killed) is marked failed when it is next
+  read and by the periodic sweep.
 
-Files and rows older than KEEP_FOR are removed when a job is started and by
-`helpdesk exports-cleanup`.
+The database is the source of truth: the sweep (`reports.tasks.sweep_exports`)
+also enqueues again the jobs still queued after REQUEUE_AFTER (the queue lost
+them), and removes files and rows older than KEEP_FOR (so does
+`helpdesk exports-cleanup`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -33,8 +36,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -51,6 +52,7 @@ from helpdesk.db import after_commit, utcnow
 from helpdesk.errors import Conflict, HelpdeskError, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALES
+from helpdesk.jobs import enqueue_after_commit
 from helpdesk.reports import permissions as perm
 from helpdesk.reports import services as reports
 from helpdesk.reports.models import ACTIVE_STATUSES, ExportJob, ExportStatus
@@ -61,15 +63,20 @@ from helpdesk.users.models import User
 log = logging.getLogger(__name__)
 
 KEEP_FOR = timedelta(hours=24)
-STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: the runner is gone
+STALE_AFTER = timedelta(seconds=120)  # no heartbeat for this long: its worker is gone
 HEARTBEAT_SECONDS = 15.0
-ACTIVE_PER_USER = 2  # each job is a CPU-bound process: a person cannot start a pile
-RUNNING_IN_TOTAL = 4  # nor can everyone together: runner processes alive at once
+# Still queued this long after it was started: the queue lost it (Redis restarted
+# empty) or it waits behind others; enqueued again either way (a second delivery
+# finds it claimed and does nothing).
+REQUEUE_AFTER = timedelta(seconds=60)
+SWEEP_BATCH = 200  # jobs per sweep run and kind: a backlog is worked off run by run
+ACTIVE_PER_USER = 2  # each job is CPU-bound work: a person cannot start a pile
+RUNNING_IN_TOTAL = 4  # nor can everyone together: jobs running at once
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet holds 1,048,576 rows, the header included
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 # What the jobs leave in EXPORT_DIR: files, partial files, XlsxWriter's scratch folders.
 OUR_FILES = re.compile(r"[0-9a-f]{32}\.(xlsx|part)|helpdesk-xlsx-\w+")
-RUNNER_NICE = 10  # the runner yields the CPU to the web workers
+BUILD_TASK = "helpdesk.reports.tasks.build_export"
 
 
 class JobAbandoned(Exception):
@@ -143,13 +150,8 @@ def start_xlsx_job(
     )
     db.session.add(job)
     reports.record_export(actor, "xlsx", filters, ip=ip, job=job.id)
-    # The runner reads the row: start it only once the row is committed.
-    job_id = job.id
-
-    def start_runner() -> None:
-        launch(job_id)
-
-    after_commit(db.session, start_runner)
+    # The task reads the row: enqueued only once the row is committed.
+    enqueue_after_commit(BUILD_TASK, job.id)
     return job
 
 
@@ -242,46 +244,63 @@ def open_job_file(actor: User, job_id: str) -> tuple[ExportJob, IO[bytes]]:
 
 
 def fail_stale(
-    job_id: str | None = None, *, owner_id: int | None = None, now: datetime | None = None
+    job_id: str | None = None,
+    *,
+    owner_id: int | None = None,
+    now: datetime | None = None,
+    limit: int = SWEEP_BATCH,
 ) -> int:
-    """Mark failed the jobs (all, `job_id`'s or `owner_id`'s) whose runner stopped giving
-    signs of life.
+    """Mark failed the jobs (at most `limit`: all, `job_id`'s or `owner_id`'s) whose
+    worker stopped giving signs of life.
 
     The message is stored in each job's own language (one UPDATE per language).
     """
     now = now or utcnow()
-    cutoff = now - STALE_AFTER
+    cutoff = now - _seconds("EXPORT_STALE_SECONDS", STALE_AFTER)
+    stale = and_(
+        ExportJob.status.in_(ACTIVE_STATUSES),
+        or_(
+            ExportJob.heartbeat_at < cutoff,
+            and_(ExportJob.heartbeat_at.is_(None), ExportJob.created_at < cutoff),
+        ),
+    )
+    query = select(ExportJob.id, ExportJob.locale).where(stale)
+    if job_id is not None:
+        query = query.where(ExportJob.id == job_id)
+    if owner_id is not None:
+        query = query.where(ExportJob.owner_id == owner_id)
+    by_locale: dict[str, list[str]] = {}
+    for found, locale in db.session.execute(query.limit(limit)):
+        by_locale.setdefault(locale if locale in LOCALES else LOCALES[0], []).append(found)
     changed = 0
-    for locale in LOCALES:
-        query = update(ExportJob).where(
-            ExportJob.locale == locale,
-            ExportJob.status.in_(ACTIVE_STATUSES),
-            or_(
-                ExportJob.heartbeat_at < cutoff,
-                and_(ExportJob.heartbeat_at.is_(None), ExportJob.created_at < cutoff),
-            ),
-        )
-        if job_id is not None:
-            query = query.where(ExportJob.id == job_id)
-        if owner_id is not None:
-            query = query.where(ExportJob.owner_id == owner_id)
+    for locale, ids in by_locale.items():
         with force_locale(locale):
             error = _("The export stopped before it finished (its process ended). Start it again.")
+        # The condition again: a job that beat (or finished) meanwhile is left alone.
         result = db.session.execute(
-            query.values(
-                status=ExportStatus.FAILED, error=error, finished_at=now
-            ).execution_options(synchronize_session=False)
+            update(ExportJob)
+            .where(ExportJob.id.in_(ids), stale)
+            .values(status=ExportStatus.FAILED, error=error, finished_at=now)
+            .execution_options(synchronize_session=False)
         )
         changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return changed
 
 
-def remove_expired(now: datetime | None = None) -> int:
-    """Delete jobs older than KEEP_FOR and, after commit, their files; also our files
-    that old without a row (left by a runner that crashed). Returns the rows deleted."""
+def remove_expired(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Delete jobs older than KEEP_FOR (the oldest `limit`) and, after commit, their
+    files; also our files that old without a row (left by a worker that was killed).
+    Returns the rows deleted."""
     now = now or utcnow()
     cutoff = now - KEEP_FOR
-    ids = set(db.session.scalars(select(ExportJob.id).where(ExportJob.created_at < cutoff)))
+    ids = set(
+        db.session.scalars(
+            select(ExportJob.id)
+            .where(ExportJob.created_at < cutoff)
+            .order_by(ExportJob.created_at)
+            .limit(limit)
+        )
+    )
     if ids:
         db.session.execute(
             delete(ExportJob)
@@ -308,56 +327,31 @@ def remove_expired(now: datetime | None = None) -> int:
     return len(ids)
 
 
-# ---------------------------------------------------------------- starting the runner
-
-
-def runner_env(app: Any) -> dict[str, str]:
-    """The runner's environment: this process's, plus the settings this app really
-    uses (a test or a caller may have overridden them after the environment was read)."""
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=str(app.config["SQLALCHEMY_DATABASE_URI"]),
-        EXPORT_DIR=str(app.config["EXPORT_DIR"]),
-        UPLOAD_DIR=str(app.config["UPLOAD_DIR"]),
-        HELPDESK_INSTANCE_DIR=str(app.instance_path),
-        HELPDESK_ENV=str(app.config.get("HELPDESK_ENV") or "development"),
-        SECRET_KEY=str(app.config["SECRET_KEY"]),
+def requeue_lost(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Enqueue again (after commit) the jobs still queued REQUEUE_AFTER after they
+    were started, oldest first; returns how many."""
+    now = now or utcnow()
+    cutoff = now - _seconds("EXPORT_REQUEUE_SECONDS", REQUEUE_AFTER)
+    ids = list(
+        db.session.scalars(
+            select(ExportJob.id)
+            .where(ExportJob.status == ExportStatus.QUEUED, ExportJob.created_at < cutoff)
+            .order_by(ExportJob.created_at)
+            .limit(limit)
+        )
     )
-    return env
+    for job_id in ids:
+        enqueue_after_commit(BUILD_TASK, job_id)
+    return len(ids)
 
 
-def launch(job_id: str) -> subprocess.Popen[bytes] | None:
-    """Start the runner process for `job_id` ("process" mode); None in "manual" mode."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("EXPORT_RUNNER", "process") != "process":
-        return None
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "helpdesk.reports.export_job", job_id],
-            env=runner_env(app),
-            stdin=subprocess.DEVNULL,
-            # Its own session: a worker restart (max_requests, reload) does not take
-            # the export down with it.
-            start_new_session=True,
-        )
-    except OSError:
-        log.exception("export job %s: cannot start the runner process", job_id)
-        _set(
-            db.engine,
-            job_id,
-            ACTIVE_STATUSES,
-            status=ExportStatus.FAILED,
-            error=_("The export could not be started. Please try again later."),
-            finished_at=utcnow(),
-        )
-        return None
-    # Reaped when it ends, so no zombie stays behind while this server runs on (under
-    # gevent the thread is a greenlet and the wait is cooperative).
-    threading.Thread(target=proc.wait, name=f"export-{job_id[:8]}", daemon=True).start()
-    return proc
+def _seconds(key: str, default: timedelta) -> timedelta:
+    """A duration the deployment (or a test with real workers) may shorten."""
+    value = current_app.config.get(key)
+    return timedelta(seconds=float(value)) if value else default
 
 
-# ---------------------------------------------------------------- the runner
+# ---------------------------------------------------------------- the task's work
 
 
 def _set(engine: Engine, job_id: str, when: tuple[ExportStatus, ...], **values: Any) -> bool:
@@ -372,17 +366,18 @@ def _set(engine: Engine, job_id: str, when: tuple[ExportStatus, ...], **values: 
 
 
 class _Heartbeat(threading.Thread):
-    """Touches the job every HEARTBEAT_SECONDS while the runner lives, also during
+    """Touches the job every HEARTBEAT_SECONDS while the task runs, also during
     the long calls that report no progress (counting, packing the zip)."""
 
     def __init__(self, engine: Engine, job_id: str) -> None:
         super().__init__(name=f"export-heartbeat-{job_id[:8]}", daemon=True)
         self.engine = engine
         self.job_id = job_id
+        self.every = _seconds("EXPORT_HEARTBEAT_SECONDS", timedelta(seconds=HEARTBEAT_SECONDS))
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(HEARTBEAT_SECONDS):
+        while not self.stopped.wait(self.every.total_seconds()):
             try:
                 _set(self.engine, self.job_id, (ExportStatus.RUNNING,), heartbeat_at=utcnow())
             except Exception:  # a database hiccup: the next beat tries again
@@ -390,12 +385,12 @@ class _Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
-        self.join(timeout=HEARTBEAT_SECONDS)
+        self.join(timeout=self.every.total_seconds())
 
 
 def run_job(job_id: str) -> bool:
-    """Run a queued job to its end in this process. False when it was not queued
-    (already taken by another runner, finished, or removed)."""
+    """Run a queued job to its end in this process (the task calls it). False when it
+    was not queued (already taken by another delivery, finished, or removed)."""
     engine = db.engine
     now = utcnow()
     if not _set(
@@ -434,7 +429,7 @@ def run_job(job_id: str) -> bool:
         except JobAbandoned:
             final.unlink(missing_ok=True)
             log.info("export job %s was failed or removed meanwhile; stopped", job_id)
-        except BaseException as exc:  # also SIGTERM (SystemExit): the row says so at once
+        except BaseException as exc:  # also a worker stopping now: the row says so at once
             if isinstance(exc, HelpdeskError):
                 error = exc.message
             else:
@@ -488,9 +483,3 @@ def _write(engine: Engine, job: ExportJob, path: Path) -> int:
 def _progress(engine: Engine, job_id: str, **values: Any) -> None:
     if not _set(engine, job_id, (ExportStatus.RUNNING,), heartbeat_at=utcnow(), **values):
         raise JobAbandoned
-
-
-def lower_priority() -> None:
-    """The runner is a batch job: the web workers come first (POSIX only)."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(RUNNER_NICE)

@@ -1,6 +1,6 @@
-"""Export jobs: an Excel file built by a separate process while its owner watches the
-progress. The state lives in the database so every server process (and the runner
-process itself) sees the same job."""
+"""Export jobs: an Excel file built by a background worker while its owner watches the
+progress. The state lives in the database so every server process (and the worker)
+sees the same job."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from helpdesk.extensions import db
 
 
 class ExportStatus(str, enum.Enum):
-    QUEUED = "queued"  # row committed, runner process not started or not yet at work
-    RUNNING = "running"  # claimed by a runner; rows_done grows
+    QUEUED = "queued"  # row committed, its task not yet at work
+    RUNNING = "running"  # claimed by a worker's task; rows_done grows
     DONE = "done"  # the file is in EXPORT_DIR, ready to download
-    FAILED = "failed"  # `error` says why (also: the runner vanished, see jobs.STALE_AFTER)
+    FAILED = "failed"  # `error` says why (also: the worker vanished, see jobs.STALE_AFTER)
 
 
 ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
@@ -29,6 +29,8 @@ class ExportJob(db.Model):
     __table_args__ = (
         Index("ix_export_jobs_owner_id_status", "owner_id", "status"),
         Index("ix_export_jobs_created_at", "created_at"),
+        # The sweep: active jobs whose heartbeat stopped, queued ones left behind.
+        Index("ix_export_jobs_status_heartbeat_at", "status", "heartbeat_at"),
         MYSQL_TABLE_ARGS,
     )
 
@@ -41,7 +43,7 @@ class ExportJob(db.Model):
     # The filters as query-string arguments (JSON of reports.services.filters_args):
     # parsed again, for the owner, when the job runs.
     filters: Mapped[str] = mapped_column(Text)
-    # The owner's language when they started it: the runner has no request to ask.
+    # The owner's language when they started it: the task has no request to ask.
     locale: Mapped[str] = mapped_column(String(8))
     status: Mapped[ExportStatus] = mapped_column(
         Enum(
@@ -59,7 +61,7 @@ class ExportJob(db.Model):
     file_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Touched by the runner while it lives; a job whose heartbeat stops is failed on read.
+    # Touched by the task while it runs; a job whose heartbeat stops is failed.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -1,5 +1,5 @@
 """A large Excel export in Chromium: the reports page's Excel button starts a job, the
-real runner process builds the file, the progress bar fills and the download starts;
+real worker process builds the file, the progress bar fills and the download starts;
 without script the page reloads itself until the link is there."""
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ TICKETS = 40
 
 
 @pytest.fixture
-def served(database, tmp_path, monkeypatch) -> Iterator[LiveServer]:
-    """A live server whose export jobs run in real runner processes."""
+def served(database, tmp_path, monkeypatch, worker_process) -> Iterator[LiveServer]:
+    """A live server whose export jobs a real worker process builds."""
     # These few tickets count as "large", so the page offers the background job.
     monkeypatch.setattr(xlsx_export, "XLSX_SLOW_ROWS", 10)
-    with serving(database, tmp_path, EXPORT_RUNNER="process") as server:
+    with serving(database, tmp_path) as server:
         with server.app.app_context():
             boss = create_user(None, username="boss", password=PASSWORD, role="admin")
             cat = tickets.create_category(None, "Hardware")
@@ -37,6 +37,7 @@ def served(database, tmp_path, monkeypatch) -> Iterator[LiveServer]:
                 )
             db.session.commit()
             db.session.remove()
+        worker_process(server.app)
         yield server
 
 

@@ -1,9 +1,8 @@
-"""Excel export jobs: started by POST, run by the real runner, watched through the page
-and its JSON, downloaded and parsed back; only the owner sees a job.
+"""Excel export jobs: started by POST, built by the export task, watched through the
+page and its JSON, downloaded and parsed back; only the owner sees a job.
 
-Most tests run the runner in this process (`jobs.run_job`, what the runner process
-calls) so each step can be looked at; `test_runner_process_*` starts the real
-process the way the web app does and waits for it.
+Most tests run the job in this process (`jobs.run_job`, what the task calls) so each
+step can be looked at; `test_worker_*` start a real `helpdesk worker` and wait for it.
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ from helpdesk.reports.exports import xlsx as xlsx_export
 from helpdesk.reports.models import ExportJob, ExportStatus
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.models import Ticket
+from tests.conftest import make_app, wait_for
+from tests.realtime.cluster import free_port
 from tests.reports.conftest import served_app, visible
 from tests.reports.test_exports import PAYLOADS, UNICODE_TITLE, expected_numbers
 
@@ -535,28 +536,31 @@ def test_reports_page_lists_my_recent_jobs(app, client, scenario):
     assert job_id not in other.get("/reports").get_data(as_text=True)
 
 
-# ---------------------------------------------------------------- the real runner process
+# ---------------------------------------------------------------- a real worker
 
 
 @pytest.fixture
-def served(database, tmp_path):  # type: ignore[no-untyped-def]
-    """An app that starts real runner processes."""
+def served(database, tmp_path, worker_process):  # type: ignore[no-untyped-def]
+    """An app whose export jobs a real worker process builds."""
     titles = [f"Pantalla {i} ñ 😀" for i in range(30)]
-    yield from served_app(database, tmp_path, titles, EXPORT_RUNNER="process")
+    for app in served_app(database, tmp_path, titles):
+        worker_process(app, workers=2)
+        yield app
 
 
-def test_runner_process_builds_the_file(served):
+def wait_until_finished(client, job_id):  # type: ignore[no-untyped-def]
+    def finished():  # type: ignore[no-untyped-def]
+        got = state(client, job_id)
+        return got if got["status"] in ("done", "failed") else None
+
+    return wait_for(finished, f"export job {job_id} to finish", timeout=120, every=0.2)
+
+
+def test_worker_builds_the_file(served):
     client = served.test_client()
     client.login("boss")
-    started = time.monotonic()
     job_id = start(client, q="")
-    seen = []
-    while time.monotonic() - started < 90:
-        got = state(client, job_id)
-        seen.append(got["status"])
-        if got["status"] in ("done", "failed"):
-            break
-        time.sleep(0.2)
+    got = wait_until_finished(client, job_id)
     assert got["status"] == "done", got
     assert got["rows_done"] == got["rows_total"] == 30
     sheet = sheet_of(download(client, job_id))
@@ -568,11 +572,25 @@ def test_runner_process_builds_the_file(served):
         assert job.started_at is not None and job.finished_at >= job.started_at
 
 
-def test_runner_that_cannot_start_fails_the_job(served, monkeypatch):
-    monkeypatch.setattr(jobs.sys, "executable", "/nonexistent/python")
-    client = served.test_client()
+def test_a_queue_that_is_down_does_not_lose_the_job(database, tmp_path, worker_process):
+    """Redis unreachable when the job starts: the page still answers, the row stays
+    queued, and a worker that starts later sends it again (its sweep) and builds it."""
+    serving_down = served_app(
+        database,
+        tmp_path,
+        ["Monitor"],
+        JOBS_BACKEND="redis",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    down = next(serving_down)
+    client = down.test_client()
     client.login("boss")
     job_id = start(client)
-    got = state(client, job_id)
-    assert got["status"] == "failed"
-    assert "could not be started" in got["error"]
+    assert state(client, job_id)["status"] == "queued"
+    up = make_app(database, tmp_path)
+    worker_process(up, env={"EXPORT_REQUEUE_SECONDS": "0.001"})
+    with up.app_context():
+        up_client = up.test_client()
+        up_client.login("boss")
+        assert wait_until_finished(up_client, job_id)["status"] == "done"
+    next(serving_down, None)
