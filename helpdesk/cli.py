@@ -70,27 +70,44 @@ def register_commands(app: Flask) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--debug/--no-debug", default=False)
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run one background worker (stopped with the server).",
+)
 @with_appcontext
-def run(host: str, port: int, debug: bool) -> None:
-    """Serve the app (with Socket.IO) for development or a small team."""
+def run(host: str, port: int, debug: bool, worker: bool) -> None:
+    """Serve the app (with Socket.IO) and a background worker, for development or a
+    small team."""
     from helpdesk.extensions import socketio
+    from helpdesk.jobs import backend
+    from helpdesk.jobs.worker import spawn_worker, stop_worker
+    from helpdesk.security_http import QuietRequestHandler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _check_port_free(host, port)
-    click.echo(f"Helpdesk on http://{host}:{port}/  (Ctrl+C to stop)")
+    child = spawn_worker(app) if worker and backend(app) != "immediate" else None
+    click.echo(
+        f"Helpdesk on http://{host}:{port}/"
+        + (f" with a background worker (pid {child.pid})" if child else "")
+        + "  (Ctrl+C to stop)"
+    )
     # Flask ignores app.run() inside its own CLI; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    from helpdesk.security_http import QuietRequestHandler
-
-    socketio.run(
-        app,
-        host=host,
-        port=port,
-        debug=debug,
-        use_reloader=False,
-        allow_unsafe_werkzeug=True,
-        request_handler=QuietRequestHandler,
-    )
+    try:
+        socketio.run(
+            app,
+            host=host,
+            port=port,
+            debug=debug,
+            use_reloader=False,
+            allow_unsafe_werkzeug=True,
+            request_handler=QuietRequestHandler,
+        )
+    finally:
+        if child is not None:
+            stop_worker(child)
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -422,6 +422,23 @@ def worker_process(tmp_path):  # type: ignore[no-untyped-def]
         worker.stop()
 
 
+def worker_reported(app: Flask, seconds_ago: float = 0) -> None:
+    """A heartbeat row as a worker leaves it (data for the health checks; the tests in
+    tests/jobs/ see real workers write them)."""
+    from datetime import timedelta
+
+    from helpdesk.db import utcnow
+    from helpdesk.jobs.models import JobWorker
+
+    with app.app_context():
+        seen = utcnow() - timedelta(seconds=seconds_ago)
+        _db.session.merge(
+            JobWorker(id="test:1", backend="sqlite", threads=1, started_at=seen, seen_at=seen)
+        )
+        _db.session.commit()
+        _db.session.remove()
+
+
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A Redis key name of this test's own for the queue; its keys removed afterwards."""

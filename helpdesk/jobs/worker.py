@@ -3,16 +3,20 @@ plus a heartbeat row so `/healthz` and `check-system` can tell it lives."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
@@ -171,3 +175,75 @@ def worker_env(app: Flask, base: dict[str, str] | None = None) -> dict[str, str]
     else:
         env.pop("REDIS_URL", None)
     return env
+
+
+def spawn_worker(app: Flask, workers: int = 1) -> subprocess.Popen[bytes]:
+    """A worker process beside this server (`helpdesk run`): in this process group, so
+    Ctrl-C in the terminal stops both, and it stops by itself if this process dies."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpdesk",
+            "worker",
+            "--workers",
+            str(workers),
+            "--parent-pid",
+            str(os.getpid()),
+        ],
+        env=worker_env(app),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Ask it to finish what it is doing (SIGINT), then insist."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
+def health_checks(now: datetime | None = None) -> list[tuple[bool, str, str]]:
+    """check-system's lines about background work, as (ok, what, fix)."""
+    from flask import current_app
+
+    out: list[tuple[bool, str, str]] = []
+    kind = backend()
+    processes = [os.environ.get(k, "").strip() for k in ("HELPDESK_PROCESSES", "WEB_CONCURRENCY")]
+    several = any(p.isdigit() and int(p) > 1 for p in processes)
+    out.append(
+        (
+            not (kind == "sqlite" and several),
+            f"job queue suits the number of server processes ({kind})",
+            "several server processes (HELPDESK_PROCESSES > 1) share one queue only on "
+            "Redis: set REDIS_URL (JOBS_BACKEND then defaults to redis)",
+        )
+    )
+    if kind == "immediate":
+        return out
+    try:
+        last = last_seen()
+    except SQLAlchemyError:  # not migrated yet: the migrations line says what to do
+        db.session.rollback()
+        out.append((False, "background worker reporting", "run `helpdesk init-db` first"))
+        return out
+    now = now or utcnow()
+    limit = timedelta(seconds=float(current_app.config.get("JOBS_WORKER_LATE_SECONDS") or 120))
+    if last is None:
+        what = "background worker reporting (none ever did)"
+    else:
+        what = f"background worker reporting (last {int((now - last).total_seconds())} s ago)"
+    out.append(
+        (
+            last is not None and now - last <= limit,
+            what,
+            "start one: `helpdesk worker` (or `make run`, or the helpdesk-worker service in "
+            "deploy/); without it exports and other background work wait",
+        )
+    )
+    return out

@@ -49,4 +49,13 @@ def healthz():  # type: ignore[no-untyped-def]
     except Exception as exc:  # report, never raise: this is the probe
         db.session.rollback()
         return jsonify(status="fail", database=type(exc).__name__), 503
-    return jsonify(status="ok", database=database)
+    from helpdesk.jobs.worker import worker_status
+
+    try:
+        worker = worker_status()
+    except Exception:  # the jobs tables are not there yet (before init-db)
+        db.session.rollback()
+        worker = "none"
+    # A worker that is late or missing delays background work but loses nothing:
+    # the web itself is healthy, so the status stays "ok" and the field tells.
+    return jsonify(status="ok", database=database, worker=worker)

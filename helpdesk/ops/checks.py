@@ -123,6 +123,10 @@ def system_checks(production: bool = False) -> list[tuple[bool, str, str]]:
     results.append(
         sqlite_processes_check(current_app.config["SQLALCHEMY_DATABASE_URI"], os.environ)
     )
+    if db_ok:
+        from helpdesk.jobs.worker import health_checks
+
+        results.extend(health_checks())
     if production:
         results.extend(production_warnings())
     return results

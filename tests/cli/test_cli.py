@@ -16,7 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.security.passwords import verify_password
 from helpdesk.tickets.models import Ticket
 from helpdesk.users.models import Role, User
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, make_app, worker_reported
 
 # A PostgreSQL URL on a port where nothing listens: "the database is down".
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:1/helpdesk"
@@ -139,10 +139,16 @@ def test_check_system_ok_after_init_db(fresh_app, monkeypatch):
     for key in ("WEB_CONCURRENCY", "HELPDESK_PROCESSES"):
         monkeypatch.delenv(key, raising=False)
     assert invoke(fresh_app, "init-db").exit_code == 0
+    no_worker = invoke(fresh_app, "check-system")
+    assert no_worker.exit_code != 0
+    assert "FAIL background worker reporting (none ever did)" in no_worker.output
+    assert "start one: `helpdesk worker`" in no_worker.output
+    worker_reported(fresh_app)
     result = invoke(fresh_app, "check-system")
     assert result.exit_code == 0, result.output
     for line in ("OK   database reachable", "OK   migrations at head", "OK   upload dir writable"):
         assert line in result.output
+    assert "OK   background worker reporting" in result.output
     assert "FAIL" not in result.output
 
 

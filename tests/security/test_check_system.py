@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from helpdesk.cli import DEFAULT_ADMIN_PASSWORD, check_system
 from helpdesk.extensions import db
+from tests.conftest import worker_reported
 
 SAFE_ENV = {
     "SECRET_KEY": "s" * 64,
@@ -20,6 +21,7 @@ def _run(app, monkeypatch, **env: str):  # type: ignore[no-untyped-def]
 
 
 def _safe(app) -> None:  # type: ignore[no-untyped-def]
+    worker_reported(app)
     app.config.update(
         HELPDESK_ENV="production",
         DEBUG=False,
