@@ -45,7 +45,7 @@ def worker(workers: int, modules: tuple[str, ...], parent_pid: int | None) -> No
         except ImportError as exc:
             raise click.ClickException(f"Cannot import {module}: {exc}") from None
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    for name in ("huey.consumer", "helpdesk"):
+    for name in ("huey", "helpdesk"):
         logging.getLogger(name).setLevel(logging.INFO)
     click.echo(f"Helpdesk worker: {workers} thread(s) on the {backend(app)} queue (Ctrl+C to stop)")
     run_consumer(app, workers=workers, parent_pid=parent_pid)

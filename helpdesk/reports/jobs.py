@@ -45,7 +45,7 @@ from flask import current_app
 from flask_babel import force_locale, format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Engine
 
 from helpdesk.db import after_commit, utcnow
@@ -250,20 +250,16 @@ def fail_stale(
     now: datetime | None = None,
     limit: int = SWEEP_BATCH,
 ) -> int:
-    """Mark failed the jobs (at most `limit`: all, `job_id`'s or `owner_id`'s) whose
-    worker stopped giving signs of life.
+    """Mark failed the running jobs (at most `limit`: all, `job_id`'s or `owner_id`'s)
+    whose worker stopped giving signs of life.
 
     The message is stored in each job's own language (one UPDATE per language).
     """
     now = now or utcnow()
     cutoff = now - _seconds("EXPORT_STALE_SECONDS", STALE_AFTER)
-    stale = and_(
-        ExportJob.status.in_(ACTIVE_STATUSES),
-        or_(
-            ExportJob.heartbeat_at < cutoff,
-            and_(ExportJob.heartbeat_at.is_(None), ExportJob.created_at < cutoff),
-        ),
-    )
+    # Only claimed jobs go stale: a queued one waits for a worker however long it is
+    # down (the sweep sends it again), as all background work does.
+    stale = and_(ExportJob.status == ExportStatus.RUNNING, ExportJob.heartbeat_at < cutoff)
     query = select(ExportJob.id, ExportJob.locale).where(stale)
     if job_id is not None:
         query = query.where(ExportJob.id == job_id)
