@@ -1,16 +1,16 @@
 """indexes for the periodic sweeps: login sessions by age, export jobs by status and
 heartbeat
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 20:30:00
 
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
