@@ -1,16 +1,16 @@
 """indexes for the periodic sweeps: login sessions by age, export jobs by status and
 heartbeat
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 20:30:00
 
 """
 
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
