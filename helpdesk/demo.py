@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -198,7 +199,9 @@ def seed(
     n_techs: int | None = None,
     comments_per_ticket: int = 2,
     random_seed: int = 42,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
+    """Insert the demo desk; `progress(n)` is called with each batch of n tickets stored."""
     rng = random.Random(random_seed)
     n_users = n_users or max(5, min(5000, n_tickets // 200 or 5))
     n_techs = n_techs or max(2, min(50, n_tickets // 20000 or 2))
@@ -332,6 +335,8 @@ def seed(
         db.session.commit()
         totals["tickets"] += len(tickets)
         totals["comments"] += len(comments)
+        if progress is not None:
+            progress(len(tickets))
     _fix_sequences(User, Ticket, Comment, TicketEvent)
     db.session.commit()
     _analyze()
