@@ -86,6 +86,10 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    # One SocketIO object serves every app of the process (tests build many): forget
+    # the Redis client manager an earlier app with REDIS_URL left in its options,
+    # or an app without Redis would still publish through it.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _async_mode(),
