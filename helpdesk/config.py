@@ -84,6 +84,7 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "helpdesk"
     socketio_allowed_origins: tuple[str, ...] = ()
+    password_context_words: tuple[str, ...] = ()
     presence_grace_seconds: int = 5
     realtime_check_seconds: int = 3
     chat_message_max: int = 2000
@@ -143,6 +144,9 @@ class Settings:
             "LOGIN_LIMIT_PER_USER": "5/minute",
             "LOGIN_LOCKOUT_HOUR": "10/hour",
             "LOGIN_LOCKOUT_DAY": "30/day",
+            # wrong current passwords (change password, two-factor settings) per account
+            "PASSWORD_CHECK_LIMIT": "5 per 15 minutes",
+            "PASSWORD_CONTEXT_WORDS": self.password_context_words,
             # A Redis outage must not take HTTP down: limits fall back to memory.
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             # Real time (see README "Real time"): Redis key/channel prefix, extra
@@ -241,6 +245,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             o.strip().rstrip("/")
             for o in environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",")
             if o.strip()
+        ),
+        password_context_words=tuple(
+            w.strip() for w in environ.get("PASSWORD_CONTEXT_WORDS", "").split(",") if w.strip()
         ),
         upload_dir=upload_dir,
         export_dir=export_dir,

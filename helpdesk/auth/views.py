@@ -22,7 +22,7 @@ from flask_login import current_user, login_required, login_user
 from helpdesk.audit.services import record
 from helpdesk.auth.forms import ChangePasswordForm, LoginForm
 from helpdesk.auth.session import end_session, is_api_request, remaining_seconds, start_session
-from helpdesk.errors import InvalidInput
+from helpdesk.errors import InvalidInput, TooManyRequests
 from helpdesk.extensions import db, limiter
 from helpdesk.signals import user_sessions_revoked
 from helpdesk.users import services as users
@@ -174,8 +174,13 @@ def change_password():  # type: ignore[no-untyped-def]
                 form.current_password.data,
                 form.new_password.data,
             )
-        except InvalidInput as exc:
+        except (InvalidInput, TooManyRequests) as exc:
+            # the failed-check audit row is kept; nothing else was changed
+            db.session.commit()
             getattr(form, exc.field or "new_password").errors.append(exc.message)
+            if isinstance(exc, TooManyRequests):
+                page = render_template("auth/change_password.html", form=form)
+                return page, 429, {"Retry-After": str(exc.retry_after)}
         else:
             db.session.commit()
             login_user(user)  # the session id now carries the new session_version

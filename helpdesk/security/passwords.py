@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from helpdesk.errors import InvalidInput
@@ -51,7 +53,29 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
 
 
-def check_password_policy(password: str, *, admin: bool = False, username: str = "") -> None:
+# Words an attacker tries first against this desk (ASVS V6.2.11); organisations add
+# their own with PASSWORD_CONTEXT_WORDS.
+PRODUCT_WORDS = ("helpdesk", "help-desk", "soporte", "support")
+MIN_CONTEXT_WORD = 3
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def context_words(username: str = "", email: str | None = None) -> list[str]:
+    """The person's user name, the local part of their e-mail, and the desk's words."""
+    words = [username, (email or "").partition("@")[0], *PRODUCT_WORDS]
+    if has_app_context():
+        extra = current_app.config.get("PASSWORD_CONTEXT_WORDS") or ()
+        words += extra.split(",") if isinstance(extra, str) else list(extra)
+    folded = {_fold(w).strip() for w in words}
+    return sorted(w for w in folded if len(w) >= MIN_CONTEXT_WORD)
+
+
+def check_password_policy(
+    password: str, *, admin: bool = False, username: str = "", email: str | None = None
+) -> None:
     """Raise InvalidInput naming what is wrong with `password`."""
     minimum = MIN_LENGTH_ADMIN if admin else MIN_LENGTH
     if len(password) < minimum:
@@ -70,3 +94,14 @@ def check_password_policy(password: str, *, admin: bool = False, username: str =
         )
     if username and lowered == username.lower():
         raise InvalidInput(_("The password must not be the user name."), field="password")
+    folded = _fold(password)
+    for word in context_words(username, email):
+        if word in folded:
+            raise InvalidInput(
+                _(
+                    "The password must not contain “%(word)s”: user names, e-mail names and "
+                    "the desk's own name are the first things an attacker tries.",
+                    word=word,
+                ),
+                field="password",
+            )

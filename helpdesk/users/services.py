@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from helpdesk.audit.services import record
 from helpdesk.db import utcnow
-from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from helpdesk.extensions import db
 from helpdesk.security.passwords import (
     check_password_policy,
@@ -89,7 +89,7 @@ def create_user(
         raise InvalidInput("Role must be admin, technician or user.", field="role") from None
     email = _clean_email(email)
     if check_policy:
-        check_password_policy(password, admin=role == Role.ADMIN, username=username)
+        check_password_policy(password, admin=role == Role.ADMIN, username=username, email=email)
     if find_by_username(username) is not None:
         raise Conflict("The user name %(name)s is already taken.", field="username", name=typed)
     if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
@@ -208,7 +208,9 @@ def set_active(actor: User, user: User, active: bool) -> User:
 def reset_password(actor: User | None, user: User, new_password: str) -> User:
     """Admin (or CLI) sets a temporary password the user must change at next login."""
     _require_admin(actor)
-    check_password_policy(new_password, admin=user.is_admin, username=user.username)
+    check_password_policy(
+        new_password, admin=user.is_admin, username=user.username, email=user.email
+    )
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
     user.session_version += 1
@@ -217,15 +219,41 @@ def reset_password(actor: User | None, user: User, new_password: str) -> User:
     return user
 
 
+def check_current_password(user: User, password: str, *, field: str = "current_password") -> None:
+    """Every place that asks a signed-in person for their password again goes through
+    here: wrong answers count per account (PASSWORD_CHECK_LIMIT), and past the limit
+    even the right one is refused until the window frees up, so a stolen session
+    cannot guess its way to the password."""
+    from flask import current_app
+
+    from helpdesk.realtime.ratelimit import get_limiter
+
+    rule = str(current_app.config.get("PASSWORD_CHECK_LIMIT") or "5 per 15 minutes")
+    limiter = get_limiter()
+    if not limiter.test(rule, "password-check", user.id):
+        record("auth.password_check_locked", actor=user, target=user)
+        raise TooManyRequests(
+            "Too many wrong passwords. Try again in %(seconds)s seconds.",
+            field=field,
+            retry_after=(wait := limiter.retry_after(rule, "password-check", user.id)),
+            seconds=wait,
+        )
+    if not verify_password(user.password_hash, password or ""):
+        limiter.hit(rule, "password-check", user.id)
+        record("auth.password_check_failed", actor=user, target=user)
+        raise InvalidInput("The current password is not right.", field=field)
+
+
 def change_password(user: User, current_password: str, new_password: str) -> User:
-    if not verify_password(user.password_hash, current_password):
-        raise InvalidInput("The current password is not right.", field="current_password")
+    check_current_password(user, current_password)
     if current_password == new_password:
         raise InvalidInput(
             "Choose a password different from the current one.", field="new_password"
         )
     try:
-        check_password_policy(new_password, admin=user.is_admin, username=user.username)
+        check_password_policy(
+            new_password, admin=user.is_admin, username=user.username, email=user.email
+        )
     except InvalidInput as exc:
         raise InvalidInput(exc.message, field="new_password") from None
     user.password_hash = hash_password(new_password)

@@ -32,7 +32,7 @@ def _safe(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_safe_settings_pass(app, monkeypatch, make_user):  # type: ignore[no-untyped-def]
-    make_user("admin", "admin", password="A-strong-admin-passphrase")
+    make_user("admin", "admin", password="A-strong-secret-passphrase")
     _safe(app)
     result = _run(app, monkeypatch)
     # the test schema comes from create_all, not the migrations: that line may fail
@@ -55,7 +55,7 @@ def test_each_unsafe_setting_is_named(app, monkeypatch, make_user):  # type: ign
         ({"RATELIMIT_ENABLED": False}, {}, "FAIL sign-in rate limiting on"),
         ({"REDIS_URL": None}, {"WEB_CONCURRENCY": "4"}, "FAIL shared rate limits"),
     ]
-    make_user("admin", "admin", password="A-strong-admin-passphrase")
+    make_user("admin", "admin", password="A-strong-secret-passphrase")
     for config, env, expected in cases:
         _safe(app)
         app.config.update(config)

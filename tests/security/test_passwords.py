@@ -152,8 +152,8 @@ def test_forced_change_for_default_admin(app, client):  # type: ignore[no-untype
         "/account/password",
         data={
             "current_password": "admin123",
-            "new_password": "A-long-admin-phrase",
-            "confirm": "A-long-admin-phrase",
+            "new_password": "A-long-secret-phrase",
+            "confirm": "A-long-secret-phrase",
         },
     )
     assert r.status_code == 302
