@@ -46,17 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             )
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        # Behind nginx the client address arrives in X-Forwarded-For; without this,
-        # per-IP login limits and the audit log would see only the proxy's address.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
-        )
-
     _init_extensions(app)
+    _trust_proxies(app)
     _register_blueprints(app)
 
     from helpdesk import errors_http, security_http, templating
@@ -71,6 +62,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx the client address arrives in X-Forwarded-For and the scheme in
+    X-Forwarded-Proto; without this, per-IP login limits and the audit log would see only
+    the proxy's address. Exactly the headers deploy/nginx.conf sets, each for exactly
+    TRUSTED_PROXIES hops: X-Forwarded-Host/-Port/-Prefix are never read (nginx passes
+    Host itself), so a client cannot name another host. Wrapped last, outside Socket.IO's
+    middleware, so the socket handshake sees the same corrected address and scheme."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0
+        )
 
 
 def _init_extensions(app: Flask) -> None:

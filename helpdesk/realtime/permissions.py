@@ -12,22 +12,15 @@ from helpdesk.users.models import User
 
 
 def same_origins(environ: Mapping[str, Any]) -> set[str]:
-    """The origins of the page that served us: scheme://host as seen directly or via the proxy."""
+    """The origin of the page that served us: scheme://host of this very request.
+
+    Behind a proxy the scheme comes from ProxyFix (TRUSTED_PROXIES), which has already
+    rewritten `wsgi.url_scheme`; raw X-Forwarded-* headers are never read here, since
+    anyone can send them."""
     host = environ.get("HTTP_HOST")
     if not host:
         return set()
-    scheme = environ.get("wsgi.url_scheme", "http")
-    origins = {f"{scheme}://{host}"}
-    fwd_proto = environ.get("HTTP_X_FORWARDED_PROTO")
-    fwd_host = environ.get("HTTP_X_FORWARDED_HOST")
-    if fwd_proto or fwd_host:
-        origins.add(
-            "{}://{}".format(
-                (fwd_proto or scheme).split(",")[0].strip(),
-                (fwd_host or host).split(",")[0].strip(),
-            )
-        )
-    return origins
+    return {f"{environ.get('wsgi.url_scheme', 'http')}://{host}"}
 
 
 def origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: Iterable[str]) -> bool:
