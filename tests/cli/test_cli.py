@@ -91,11 +91,11 @@ def test_init_db_production_prints_a_generated_password_once(fresh_app):
 
 
 def test_init_db_production_takes_admin_password(fresh_app):
-    fresh_app.config.update(HELPDESK_ENV="production", ADMIN_PASSWORD="A-strong-admin-passw0rd")
+    fresh_app.config.update(HELPDESK_ENV="production", ADMIN_PASSWORD="A-strong-secret-passw0rd")
     result = invoke(fresh_app, "init-db")
     assert result.exit_code == 0, result.output
-    assert "A-strong-admin-passw0rd" not in result.output
-    assert verify_password(_user(fresh_app, "admin").password_hash, "A-strong-admin-passw0rd")
+    assert "A-strong-secret-passw0rd" not in result.output
+    assert verify_password(_user(fresh_app, "admin").password_hash, "A-strong-secret-passw0rd")
 
 
 def test_init_db_production_refuses_a_weak_admin_password(fresh_app):
