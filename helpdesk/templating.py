@@ -10,7 +10,13 @@ from flask_babel import format_datetime, format_decimal, get_locale
 
 from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
-from helpdesk.tickets.labels import EVENT_LABELS, priority_label, status_label
+from helpdesk.tickets.labels import (
+    EVENT_LABELS,
+    SLA_CLOCK_LABELS,
+    SLA_EVENTS,
+    priority_label,
+    status_label,
+)
 from helpdesk.tickets.models import Priority, Status
 from helpdesk.users.labels import role_label
 from helpdesk.users.models import Role
@@ -75,6 +81,8 @@ def register(app: Flask) -> None:
         PRIORITY_CLASSES=PRIORITY_CLASSES,
         PRIORITY_ICONS=PRIORITY_ICONS,
         EVENT_LABELS=EVENT_LABELS,
+        SLA_EVENTS=SLA_EVENTS,
+        SLA_CLOCK_LABELS=SLA_CLOCK_LABELS,
         ticket_perm=ticket_perm,
         url_with=url_with,
         get_locale=get_locale,

@@ -8,4 +8,5 @@ TASK_MODULES: list[str] = [
     "helpdesk.jobs.tasks",
     "helpdesk.auth.tasks",
     "helpdesk.reports.tasks",
+    "helpdesk.sla.tasks",
 ]

@@ -20,6 +20,8 @@ class NotificationKind(str, enum.Enum):
     TICKET_ACTIVITY = "ticket_activity"  # comment or note on a ticket assigned to you
     TICKET_STATUS = "ticket_status"  # status change of your ticket
     CHAT_MESSAGE = "chat_message"  # chat message while that chat was not open
+    SLA_WARNING = "sla_warning"  # a service-level target of a ticket is at risk
+    SLA_BREACHED = "sla_breached"  # a service-level target of a ticket was breached
 
 
 class Notification(db.Model):

@@ -48,6 +48,10 @@ def describe(n: Notification) -> str:
             ticket=number,
             status=status_label(status),
         )
+    if n.kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED):
+        from helpdesk.sla.alerts import describe as describe_sla
+
+        return describe_sla(n.kind, detail)
     return _("New chat message from %(who)s", who=who)
 
 

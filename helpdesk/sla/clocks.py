@@ -94,11 +94,11 @@ def _column(clock: str, field: str) -> str:
     return f"sla_{'response' if clock == RESPONSE else 'resolution'}_{field}"
 
 
-def _get(ticket: Ticket, clock: str, field: str) -> Any:
+def get_field(ticket: Ticket, clock: str, field: str) -> Any:
     return getattr(ticket, _column(clock, field))
 
 
-def _set(ticket: Ticket, clock: str, field: str, value: Any) -> None:
+def set_field(ticket: Ticket, clock: str, field: str, value: Any) -> None:
     setattr(ticket, _column(clock, field), value)
 
 
@@ -115,9 +115,26 @@ def _left_at(
     """Business time left on a clock at `at`, not counting the current pause."""
     until = bt.as_utc(ticket.sla_paused_at) if ticket.sla_paused_at else at
     used = bt.between(cal, _start(ticket, clock), until) - timedelta(
-        seconds=_get(ticket, clock, "paused_s") or 0
+        seconds=get_field(ticket, clock, "paused_s") or 0
     )
     return target - used
+
+
+def _warn(
+    cal: bt.Calendar, start: datetime, target: timedelta, paused: timedelta, percent: int
+) -> datetime:
+    # Whole seconds: the sweep compares it with stored (second-precision on MySQL) times.
+    return bt.add(
+        cal, start, timedelta(seconds=int(target.total_seconds() * percent / 100)) + paused
+    )
+
+
+def warn_at(ticket: Ticket, policy: Policy, clock: str) -> datetime:
+    """When a running clock's warning is due (its warning share of the target used)."""
+    target = _target(policy, ticket, clock)
+    assert target is not None
+    paused = timedelta(seconds=get_field(ticket, clock, "paused_s") or 0)
+    return _warn(calendar_of(policy), _start(ticket, clock), target, paused, policy.warn_percent)
 
 
 def recompute(ticket: Ticket, policy: Policy | None = None) -> None:
@@ -125,8 +142,8 @@ def recompute(ticket: Ticket, policy: Policy | None = None) -> None:
     policy = policy or policy_of(ticket)
     if policy is None:
         for clock in CLOCKS:
-            _set(ticket, clock, "due", None)
-            _set(ticket, clock, "met", None)
+            set_field(ticket, clock, "due", None)
+            set_field(ticket, clock, "met", None)
         ticket.sla_next_due = ticket.sla_next_warn = ticket.sla_next_alert = None
         return
     cal = calendar_of(policy)
@@ -136,30 +153,29 @@ def recompute(ticket: Ticket, policy: Policy | None = None) -> None:
     for clock in CLOCKS:
         target = _target(policy, ticket, clock)
         if target is None:
-            _set(ticket, clock, "due", None)
-            _set(ticket, clock, "met", None)
+            set_field(ticket, clock, "due", None)
+            set_field(ticket, clock, "met", None)
             continue
-        paused = timedelta(seconds=_get(ticket, clock, "paused_s") or 0)
+        paused = timedelta(seconds=get_field(ticket, clock, "paused_s") or 0)
         met_at = _met_at(ticket, clock)
         if ticket.sla_paused_at is not None and met_at is None:
-            _set(ticket, clock, "due", None)
+            set_field(ticket, clock, "due", None)
             continue
         start = _start(ticket, clock)
         due = bt.add(cal, start, target + paused)
-        _set(ticket, clock, "due", due)
+        set_field(ticket, clock, "due", due)
         if met_at is not None:
             if ticket.sla_paused_at is not None:  # met while paused: judged at the pause
                 met = _left_at(cal, ticket, clock, target, met_at) >= timedelta(0)
             else:
                 met = met_at <= due
-            _set(ticket, clock, "met", met)
+            set_field(ticket, clock, "met", met)
             continue
-        _set(ticket, clock, "met", None)
-        warn = bt.add(cal, start, target * policy.warn_percent / 100 + paused)
-        warn = warn.replace(microsecond=0)
+        set_field(ticket, clock, "met", None)
+        warn = _warn(cal, start, target, paused, policy.warn_percent)
         next_due.append(due)
         next_warn.append(warn)
-        alerted = _get(ticket, clock, "alerted")
+        alerted = get_field(ticket, clock, "alerted")
         if alerted == NONE:
             next_alert.append(warn)
         elif alerted == WARNED:
@@ -174,8 +190,8 @@ def start_clocks(ticket: Ticket, policy: Policy | None) -> None:
     ticket.sla_started_at = ticket.created_at
     ticket.sla_paused_at = None
     for clock in CLOCKS:
-        _set(ticket, clock, "paused_s", 0)
-        _set(ticket, clock, "alerted", NONE)
+        set_field(ticket, clock, "paused_s", 0)
+        set_field(ticket, clock, "alerted", NONE)
     if policy is not None and policy.pause_when_waiting and ticket.status == Status.WAITING:
         ticket.sla_paused_at = now_utc()
     recompute(ticket, policy)
@@ -195,12 +211,12 @@ def resume(ticket: Ticket, now: datetime, policy: Policy | None = None) -> None:
         cal = calendar_of(policy)
         spent = bt.between(cal, ticket.sla_paused_at, now)
         for clock in CLOCKS:
-            if _get(ticket, clock, "met") is None:
-                _set(
+            if get_field(ticket, clock, "met") is None:
+                set_field(
                     ticket,
                     clock,
                     "paused_s",
-                    (_get(ticket, clock, "paused_s") or 0) + int(spent.total_seconds()),
+                    (get_field(ticket, clock, "paused_s") or 0) + int(spent.total_seconds()),
                 )
     ticket.sla_paused_at = None
     recompute(ticket, policy)

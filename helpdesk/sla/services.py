@@ -266,7 +266,7 @@ def _apply_policy(
     policy.calendar_id = get_calendar(calendar_id).id
     if not 1 <= int(warn_percent) <= 99:
         raise InvalidInput(
-            "The warning goes out between 1 % and 99 % of a target.", field="warn_percent"
+            "The warning share is a percentage between 1 and 99.", field="warn_percent"
         )
     policy.warn_percent = int(warn_percent)
     policy.pause_when_waiting = bool(pause_when_waiting)

@@ -36,6 +36,15 @@ EVENT_LABELS: dict[EventKind, Any] = {
     EventKind.COMMENT: _l("commented"),
     EventKind.NOTE: _l("added an internal note"),
     EventKind.ATTACHMENT: _l("attached a file"),
+    EventKind.SLA_WARNING: _l("Service level at risk"),
+    EventKind.SLA_BREACHED: _l("Service level breached"),
+    EventKind.SLA_RECOMPUTED: _l("Service-level targets recomputed"),
+}
+# Written by the service-level clocks, not by a person: shown without a name.
+SLA_EVENTS = frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_RECOMPUTED})
+SLA_CLOCK_LABELS: dict[str, Any] = {
+    "first_response": _l("first response"),
+    "resolution": _l("resolution"),
 }
 
 # (value, label) pairs for select fields, in the enum's order.
