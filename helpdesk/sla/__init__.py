@@ -11,3 +11,7 @@ def init_app(app: Flask) -> None:
 
     # blinker keeps one connection per receiver, so repeated app creation is harmless.
     ticket_event.connect(on_ticket_event, weak=False)
+
+    from helpdesk.sla.display import ticket_targets
+
+    app.jinja_env.globals["sla_targets"] = ticket_targets

@@ -156,6 +156,8 @@ def add(cal: Calendar, start: datetime, duration: timedelta) -> datetime:
     """
     if duration < ZERO:
         raise ValueError("a business duration cannot be negative")
+    if duration == ZERO and is_open(cal, start):
+        return as_utc(start)  # also at a closing instant, which counts as inside
     left = duration
     for s, e in intervals_from(cal, start):
         span = e - s

@@ -74,7 +74,7 @@ def calendar_of(policy: Policy) -> bt.Calendar:
     return cal.to_calendar()
 
 
-def _target(policy: Policy, ticket: Ticket, clock: str) -> timedelta | None:
+def target_of(policy: Policy, ticket: Ticket, clock: str) -> timedelta | None:
     target = policy.target(ticket.priority)
     if target is None:
         return None
@@ -109,7 +109,7 @@ def _met_at(ticket: Ticket, clock: str) -> datetime | None:
     return bt.as_utc(at) if at is not None else None
 
 
-def _left_at(
+def left_at(
     cal: bt.Calendar, ticket: Ticket, clock: str, target: timedelta, at: datetime
 ) -> timedelta:
     """Business time left on a clock at `at`, not counting the current pause."""
@@ -131,7 +131,7 @@ def _warn(
 
 def warn_at(ticket: Ticket, policy: Policy, clock: str) -> datetime:
     """When a running clock's warning is due (its warning share of the target used)."""
-    target = _target(policy, ticket, clock)
+    target = target_of(policy, ticket, clock)
     assert target is not None
     paused = timedelta(seconds=get_field(ticket, clock, "paused_s") or 0)
     return _warn(calendar_of(policy), _start(ticket, clock), target, paused, policy.warn_percent)
@@ -151,7 +151,7 @@ def recompute(ticket: Ticket, policy: Policy | None = None) -> None:
     next_warn: list[datetime] = []
     next_alert: list[datetime] = []
     for clock in CLOCKS:
-        target = _target(policy, ticket, clock)
+        target = target_of(policy, ticket, clock)
         if target is None:
             set_field(ticket, clock, "due", None)
             set_field(ticket, clock, "met", None)
@@ -166,7 +166,7 @@ def recompute(ticket: Ticket, policy: Policy | None = None) -> None:
         set_field(ticket, clock, "due", due)
         if met_at is not None:
             if ticket.sla_paused_at is not None:  # met while paused: judged at the pause
-                met = _left_at(cal, ticket, clock, target, met_at) >= timedelta(0)
+                met = left_at(cal, ticket, clock, target, met_at) >= timedelta(0)
             else:
                 met = met_at <= due
             set_field(ticket, clock, "met", met)
