@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-deps lint format clean bench-latency bench-load i18n i18n-compile
+.PHONY: install run demo test test-deps lint format clean bench-latency bench-load i18n i18n-compile
 
 install: $(STAMP)
 
@@ -30,6 +30,13 @@ run: install
 	@$(BIN)/helpdesk init-db
 	@echo "==> Serving (helpdesk run --host $(HOST) --port $(PORT))"
 	@$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
+
+# A lived-in demo desk in its own database under instance/demo/ (built on first use;
+# `make demo DEMO_ARGS=--reset` builds it anew); make run's data is never touched.
+DEMO_ARGS ?=
+demo: install
+	@echo "==> Serving the demo desk (helpdesk demo --host $(HOST) --port $(PORT) $(DEMO_ARGS))"
+	@$(BIN)/helpdesk demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build),
 # Debian's emoji font for the PDF export, and the npm packages the tests

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -61,6 +62,7 @@ def register_commands(app: Flask) -> None:
         check_system,
         generate_secret_key,
         seed_demo,
+        demo,
         exports_cleanup,
     ):
         app.cli.add_command(command)
@@ -80,12 +82,16 @@ def register_commands(app: Flask) -> None:
 def run(host: str, port: int, debug: bool, worker: bool) -> None:
     """Serve the app (with Socket.IO) and a background worker, for development or a
     small team."""
+    serve(current_app._get_current_object(), host, port, debug, worker)  # type: ignore[attr-defined]
+
+
+def serve(app: Flask, host: str, port: int, debug: bool = False, worker: bool = True) -> None:
+    """`helpdesk run`'s server (and worker) for `app`; `helpdesk demo` serves the same way."""
     from helpdesk.extensions import socketio
     from helpdesk.jobs import backend
     from helpdesk.jobs.worker import spawn_worker, stop_worker
     from helpdesk.security_http import QuietRequestHandler
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     _check_port_free(host, port)
     child = spawn_worker(app) if worker and backend(app) != "immediate" else None
     click.echo(
@@ -354,6 +360,64 @@ def seed_demo(
         f"Seeded {stats['tickets']} tickets, {stats['comments']} comments, "
         f"{stats['users']} users, {stats['technicians']} technicians in {elapsed:.1f} s."
     )
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--tickets", "n_tickets", default=3000, show_default=True, type=click.IntRange(1))
+@click.option("--reset", is_flag=True, help="Throw the demo away and build a new one.")
+@click.option(
+    "--serve/--no-serve", "serve_it", default=True, show_default=True, help="Serve it after."
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the demo lives [default: instance/demo].",
+)
+def demo(
+    host: str, port: int, n_tickets: int, reset: bool, serve_it: bool, folder: Path | None
+) -> None:
+    """Serve a lived-in demo desk from its own database (instance/demo/); the real
+    desk's database, uploads and settings are never read or written."""
+    import shutil
+
+    from helpdesk import demo_desk
+    from helpdesk.config import DEFAULT_INSTANCE_DIR
+    from helpdesk.ops.progress import progress_bar
+
+    folder = (
+        folder or Path(os.environ.get("HELPDESK_INSTANCE_DIR") or DEFAULT_INSTANCE_DIR) / "demo"
+    )
+    if reset and folder.exists():
+        shutil.rmtree(folder)
+    demo_desk.use_demo_environment(folder)
+    app = _create_app()
+    with app.app_context():
+        try:
+            _upgrade_to_head(click.echo)
+            if not demo_desk.is_built():
+                click.echo(f"Building the demo desk in {folder} ({n_tickets:,} tickets)…")
+                with progress_bar(n_tickets, "Tickets", minimum=1) as step:
+                    stats = demo_desk.build(n_tickets, progress=step)
+                click.echo(
+                    f"Made {stats['tickets']:,} tickets, {stats['comments']:,} comments, "
+                    f"{stats['messages']:,} chat messages, {stats['notifications']:,} "
+                    "notifications."
+                )
+        except (OperationalError, SQLAlchemyError) as exc:
+            fail(db_error_message(exc))
+        finally:
+            from helpdesk.extensions import db
+
+            db.session.remove()
+    click.echo("Demo accounts (password for all: " + demo_desk.DEMO_PASSWORD + "):")
+    for role, username in demo_desk.ACCOUNTS:
+        click.echo(f"  {role:<11} {username}")
+    if serve_it:
+        serve(app, host, port)
 
 
 @click.command("exports-cleanup")
