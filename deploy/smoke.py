@@ -1,15 +1,19 @@
-"""Production-shaped smoke test on 127.0.0.1: two gunicorn (gevent) processes + Redis + nginx.
+"""Production-shaped smoke test on 127.0.0.1: two gunicorn (gevent) processes + two
+background workers + Redis + nginx.
 
     .venv/bin/python deploy/smoke.py [--database-url URL] [--keep]
 
 Starts its own Redis (free port, no persistence), two app processes
 (`gunicorn -k gevent -w 1 --no-control-socket`, config deploy/gunicorn.conf.py)
-sharing one database and Redis, and nginx from Debian's packages running
+sharing one database and Redis, two `helpdesk worker` processes on the Redis queue,
+and nginx from Debian's packages running
 deploy/nginx.conf (ports rewritten, non-daemon, files under a temporary folder).
 Then, across them: sign in on process A, create a ticket there, read it back on
 process B and through nginx, get a static file from nginx, check both
 processes listen on the shared Socket.IO Redis channel, and complete a Socket.IO
-handshake (WebSocket upgrade) through nginx.  Everything it started is
+handshake (WebSocket upgrade) through nginx; start an Excel export job on A, watch it
+on B until a worker has built it, download it through nginx, and see both workers
+reporting in /healthz.  Everything it started is
 stopped at the end; a scratch PostgreSQL database is dropped.
 
 Database: --database-url, else a scratch PostgreSQL database when one answers
@@ -25,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -175,6 +180,10 @@ def run_checks(a: str, b: str, proxy: str, category_id: int, redis_port: int) ->
 
     s = requests.Session()
     s.headers["Accept-Language"] = "en"
+    for url in (a, b):
+        # A gevent worker's first request loads the app's lazy imports: on a busy
+        # machine that alone can take longer than the per-request timeouts below.
+        requests.get(f"{url}/healthz", timeout=90)
     login = s.get(f"{a}/login", timeout=10)
     r = s.post(
         f"{a}/login",
@@ -244,6 +253,33 @@ def run_checks(a: str, b: str, proxy: str, category_id: int, redis_port: int) ->
     for client in clients:
         client.disconnect()
 
+    page = s.get(f"{a}/reports", timeout=10)
+    r = s.post(
+        f"{a}/reports/export.xlsx/jobs",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 303 and "/reports/jobs/" in r.headers["Location"], (
+        f"export job on A: {r.status_code} {r.headers}"
+    )
+    job = r.headers["Location"].rsplit("/", 1)[-1]
+    step(f"export job {job[:8]}… started on process A")
+    deadline = time.monotonic() + 60
+    while True:
+        state = s.get(f"{b}/reports/jobs/{job}.json", timeout=10).json()
+        if state["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert state["status"] == "done", f"export job seen on B: {state}"
+    r = s.get(f"{proxy}/reports/jobs/{job}/download", timeout=10)
+    assert r.status_code == 200 and r.content[:2] == b"PK", f"download via nginx: {r.status_code}"
+    step("a worker built it; process B reports it done; nginx serves the file")
+    for url in (a, b):
+        health = s.get(f"{url}/healthz", timeout=10).json()
+        assert health.get("worker") == "ok", f"/healthz on {url}: {health}"
+    step("/healthz on A and B: worker ok")
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -274,6 +310,7 @@ def main() -> int:
             "HELPDESK_ENV": "development",
             "HELPDESK_PROCESSES": "2",
             "UPLOAD_DIR": str(tmp / "uploads"),
+            "EXPORT_DIR": str(tmp / "exports"),
             "GUNICORN_ACCESS_LOG": str(tmp / "access.log"),
         }
         category_id = prepare_data(env)
@@ -290,6 +327,14 @@ def main() -> int:
         for (name, proc), port in zip(procs[1:], ports, strict=True):
             wait_port(port, proc, name)
         step(f"app processes on 127.0.0.1:{ports[0]} and :{ports[1]}")
+        for name in ("1", "2"):
+            log = (tmp / f"worker-{name}.log").open("w")
+            proc = subprocess.Popen(
+                [str(BIN / "helpdesk"), "worker", "--workers", "2"],
+                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            procs.append((f"worker {name}", proc))
+        step("two workers on the Redis queue")
         listen = free_port()
         conf = nginx_config(tmp, listen, ports)
         nginx_proc = subprocess.Popen(
@@ -308,8 +353,11 @@ def main() -> int:
         )
         ok = True
     finally:
-        for _name, proc in reversed(procs):
-            proc.terminate()
+        for name, proc in reversed(procs):
+            if name.startswith("worker"):
+                proc.send_signal(signal.SIGINT)  # finish what it does, remove its heartbeat
+            else:
+                proc.terminate()
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -321,7 +369,7 @@ def main() -> int:
         database.drop()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    step("PASSED: two processes + Redis + nginx")
+    step("PASSED: two processes + two workers + Redis + nginx")
     return 0
 
 

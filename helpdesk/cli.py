@@ -307,11 +307,18 @@ def verify_schema() -> None:
 
 @click.command("check-system")
 @click.option("--production", is_flag=True, help="Also warn about unsafe production settings.")
+@click.option(
+    "--no-worker-check",
+    is_flag=True,
+    help="Leave out whether a background worker reports (a service's start-up check, "
+    "which may run before any worker did).",
+)
 @with_appcontext
-def check_system(production: bool) -> None:
-    """Check Python, database, migrations, uploads, secret key and Redis; each line OK/FAIL."""
+def check_system(production: bool, no_worker_check: bool) -> None:
+    """Check Python, database, migrations, uploads, secret key, Redis and the background
+    worker; each line OK/FAIL."""
     failed = 0
-    for ok, what, fix in system_checks(production):
+    for ok, what, fix in system_checks(production, worker=not no_worker_check):
         click.echo(f"{'OK  ' if ok else 'FAIL'} {what}" + ("" if ok else f" — {fix}"))
         failed += not ok
     if failed:

@@ -208,8 +208,11 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
         proc.wait(timeout=timeout)
 
 
-def health_checks(now: datetime | None = None) -> list[tuple[bool, str, str]]:
-    """check-system's lines about background work, as (ok, what, fix)."""
+def health_checks(
+    now: datetime | None = None, *, worker: bool = True
+) -> list[tuple[bool, str, str]]:
+    """check-system's lines about background work, as (ok, what, fix); `worker=False`
+    leaves out whether a worker reports."""
     from flask import current_app
 
     out: list[tuple[bool, str, str]] = []
@@ -224,7 +227,7 @@ def health_checks(now: datetime | None = None) -> list[tuple[bool, str, str]]:
             "Redis: set REDIS_URL (JOBS_BACKEND then defaults to redis)",
         )
     )
-    if kind == "immediate":
+    if kind == "immediate" or not worker:
         return out
     try:
         last = last_seen()

@@ -54,7 +54,7 @@ def schema_differences() -> tuple[str | None, str | None, list[Any]]:
     return current, head, diffs
 
 
-def system_checks(production: bool = False) -> list[tuple[bool, str, str]]:
+def system_checks(production: bool = False, worker: bool = True) -> list[tuple[bool, str, str]]:
     """Check Python, database, migrations, uploads, secret key and Redis; each line OK/FAIL."""
     results: list[tuple[bool, str, str]] = []  # (ok, what, fix)
     bits = struct.calcsize("P") * 8
@@ -126,7 +126,7 @@ def system_checks(production: bool = False) -> list[tuple[bool, str, str]]:
     if db_ok:
         from helpdesk.jobs.worker import health_checks
 
-        results.extend(health_checks())
+        results.extend(health_checks(worker=worker))
     if production:
         results.extend(production_warnings())
     return results

@@ -50,6 +50,9 @@ def test_check_system_wants_a_worker_and_redis_for_several_processes(
 ):
     out = _check(app, monkeypatch)
     assert "FAIL background worker reporting (none ever did) — start one" in out
+    db.session.rollback()
+    quiet = app.test_cli_runner().invoke(check_system, ["--no-worker-check"]).output
+    assert "background worker" not in quiet  # a service's start-up check
     worker_process(app)
     out = _check(app, monkeypatch)
     assert "OK   background worker reporting (last" in out

@@ -1,4 +1,5 @@
-"""deploy/smoke.py: two gunicorn gevent processes + Redis + nginx, checked across each other."""
+"""deploy/smoke.py: two gunicorn gevent processes + two workers + Redis + nginx, checked
+across each other."""
 
 from __future__ import annotations
 
