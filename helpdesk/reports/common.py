@@ -9,7 +9,7 @@ from flask_babel import format_timedelta
 from sqlalchemy import ColumnElement, true
 
 from helpdesk.tickets import services as tickets
-from helpdesk.tickets.models import Status
+from helpdesk.tickets.models import Status, Ticket
 from helpdesk.tickets.services import TicketFilters
 from helpdesk.users.models import User
 
@@ -18,7 +18,12 @@ OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.WAITING)
 
 def where_clause(actor: User, filters: TicketFilters | None = None) -> ColumnElement[bool]:
     """The WHERE of the ticket list for `actor` and `filters` (visibility included)."""
-    clause = tickets.filtered_tickets(actor, filters or TicketFilters()).whereclause
+    query = tickets.filtered_tickets(actor, filters or TicketFilters())
+    if filters is not None and filters.q:
+        # A search may join SQLite's FTS table, which a bare WHERE would lose (staff
+        # reports with a search answered 500 "no such column: tickets_fts").
+        return Ticket.id.in_(query.with_only_columns(Ticket.id).order_by(None))
+    clause = query.whereclause
     return clause if clause is not None else true()
 
 

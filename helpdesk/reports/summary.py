@@ -17,6 +17,7 @@ from helpdesk.reports.dashboard import DEFAULT_TREND_DAYS, window
 from helpdesk.reports.sqltime import seconds_between
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
+from helpdesk.tickets.queries import person_in_view
 from helpdesk.tickets.services import TicketFilters
 from helpdesk.users.models import User
 
@@ -180,8 +181,14 @@ def with_default_period(args: Any, today: date | None = None) -> Any:
     return out
 
 
-def describe_filters(filters: TicketFilters) -> list[tuple[str, str]]:
-    """The filters applied, as (label, value) pairs a person can read."""
+def _person(actor: User, user_id: int, role: str) -> str:
+    person = person_in_view(actor, user_id, role)
+    return person.display_name if person is not None else f"#{user_id}"
+
+
+def describe_filters(actor: User, filters: TicketFilters) -> list[tuple[str, str]]:
+    """The filters applied, as (label, value) pairs a person can read; people are named
+    only when `actor` may see them on a ticket (tickets.queries.person_in_view)."""
     out: list[tuple[str, str]] = []
     if filters.status:
         out.append((_("Status"), ", ".join(str(STATUS_LABELS[Status(s)]) for s in filters.status)))
@@ -198,12 +205,10 @@ def describe_filters(filters: TicketFilters) -> list[tuple[str, str]]:
         elif filters.assignee == "none":
             value = _("Unassigned")
         else:
-            person = db.session.get(User, int(filters.assignee))
-            value = person.display_name if person else filters.assignee
+            value = _person(actor, int(filters.assignee), "assignee")
         out.append((_("Assignee"), value))
     if filters.requester_id is not None:
-        person = db.session.get(User, filters.requester_id)
-        out.append((_("Requester"), person.display_name if person else str(filters.requester_id)))
+        out.append((_("Requester"), _person(actor, filters.requester_id, "requester")))
     if filters.created_from:
         out.append((_("Created from"), filters.created_from.isoformat(sep=" ")))
     if filters.created_to:

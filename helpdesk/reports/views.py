@@ -70,7 +70,7 @@ def index():  # type: ignore[no-untyped-def]
         form=form,
         filters=filters,
         summary=summary,
-        applied=services.describe_filters(filters),
+        applied=services.describe_filters(actor, filters),
         export_args=services.filters_args(filters),
         pdf_limit=pdf_export.PDF_ROW_LIMIT,
         xlsx_slow_rows=xlsx_export.XLSX_SLOW_ROWS,
@@ -168,7 +168,8 @@ def xlsx_job_start():  # type: ignore[no-untyped-def]
 @bp.route("/jobs/<job_id>")
 @login_required
 def job_page(job_id: str):  # type: ignore[no-untyped-def]
-    job = jobs.get_job(_actor(), job_id)
+    actor = _actor()
+    job = jobs.get_job(actor, job_id)
     state = jobs.job_state(job)
     filters = jobs.job_filters(job)
     db.session.commit()  # a job found stale was marked failed
@@ -176,7 +177,7 @@ def job_page(job_id: str):  # type: ignore[no-untyped-def]
         "reports/job.html",
         job=job,
         state=state,
-        applied=services.describe_filters(filters),
+        applied=services.describe_filters(actor, filters),
         export_args=services.filters_args(filters),
     )
 

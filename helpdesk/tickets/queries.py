@@ -70,6 +70,21 @@ def visible_tickets(actor: User) -> Select[tuple[Ticket]]:
     return select(Ticket).where(perm.visible_clause(actor))
 
 
+def person_in_view(actor: User, user_id: int, role: str) -> User | None:
+    """The person `user_id` if `actor` may see who they are as `role` ("requester" or
+    "assignee") of tickets: themselves, or someone on a ticket the same visibility rule
+    shows them. Filter summaries, dropdowns and export headers name people only
+    through this, so an id typed into a URL never reveals a name."""
+    person = db.session.get(User, user_id)
+    if person is None or person.id == actor.id:
+        return person
+    column = Ticket.requester_id if role == "requester" else Ticket.assignee_id
+    seen = db.session.scalar(
+        visible_tickets(actor).with_only_columns(Ticket.id).where(column == user_id).limit(1)
+    )
+    return person if seen is not None else None
+
+
 def timeline(actor: User, ticket: Ticket) -> list[TicketEvent]:
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
     if not perm.can_see_internal(actor):

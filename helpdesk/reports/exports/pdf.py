@@ -140,7 +140,7 @@ def build_pdf(actor: User, filters: TicketFilters, now: datetime | None = None) 
         0, 6, text(_("Generated %(when)s by %(who)s", when=generated, who=actor.display_name)),
         new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
-    applied = describe_filters(filters)
+    applied = describe_filters(actor, filters)
     filters_text = (
         "; ".join(f"{label}: {value}" for label, value in applied) if applied else _("none")
     )
