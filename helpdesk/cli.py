@@ -63,6 +63,8 @@ def register_commands(app: Flask) -> None:
         generate_secret_key,
         seed_demo,
         demo,
+        backup,
+        restore,
         exports_cleanup,
     ):
         app.cli.add_command(command)
@@ -425,6 +427,49 @@ def demo(
         click.echo(f"  {role:<11} {username}")
     if serve_it:
         serve(app, host, port)
+
+
+@click.command("backup")
+@click.option(
+    "--to",
+    "to_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the archive [default: instance/backups].",
+)
+@with_appcontext
+def backup(to_dir: Path | None) -> None:
+    """Write one archive with the database, the uploads and the non-secret settings,
+    with a manifest of checksums (safe while the desk runs)."""
+    from helpdesk.ops.backup import BackupError, create_backup
+
+    target = to_dir or Path(current_app.instance_path) / "backups"
+    try:
+        archive = create_backup(target, click.echo)
+    except (BackupError, OSError) as exc:
+        fail(f"Backup failed: {exc}")
+    except (OperationalError, SQLAlchemyError) as exc:
+        fail(db_error_message(exc))
+    click.echo(f"Backup written: {archive} ({archive.stat().st_size:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the data already in the database.")
+@with_appcontext
+def restore(archive: Path, force: bool) -> None:
+    """Restore a `helpdesk backup` archive into an empty database (and upload folder)."""
+    from helpdesk.ops.backup import BackupError, restore_backup
+
+    try:
+        counts = restore_backup(archive, force=force, echo=click.echo)
+    except (BackupError, OSError) as exc:
+        fail(str(exc))
+    except (OperationalError, SQLAlchemyError) as exc:
+        fail(db_error_message(exc))
+    rows = sum(counts.values())
+    click.echo(f"Restored {rows:,} rows in {len(counts)} tables from {archive.name}.")
+    click.echo("Sign-ins start afresh: nobody stays signed in across a restore.")
 
 
 @click.command("exports-cleanup")
