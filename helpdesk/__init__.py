@@ -46,6 +46,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             )
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    from helpdesk.inputs import HelpdeskRequest, IdConverter
+
+    # Before any route is added: every <int:...> in every blueprint is bounded.
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = HelpdeskRequest
+
     _init_extensions(app)
     _trust_proxies(app)
     _register_blueprints(app)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from helpdesk.audit.services import audit_query, known_actions
 from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -48,7 +49,7 @@ def index():  # type: ignore[no-untyped-def]
         ip=filters["ip"] or None,
         since=_day("since"),
         until=until + timedelta(days=1) if until else None,  # the whole "until" day
-        before=request.args.get("before", type=int),
+        before=request.args.get("before", type=id_arg),
     )
     rows = list(db.session.scalars(query.limit(PAGE + 1)))
     next_before = rows[PAGE - 1].id if len(rows) > PAGE else None

@@ -16,6 +16,7 @@ from helpdesk.chat import permissions as perm
 from helpdesk.chat.models import Conversation, Message
 from helpdesk.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from helpdesk.extensions import db
+from helpdesk.inputs import valid_id
 from helpdesk.notifications import services as notifications
 from helpdesk.notifications.models import NotificationKind
 from helpdesk.realtime import rooms
@@ -62,7 +63,7 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 
 def get_user_to_chat(actor: User, other_id: int) -> User:
-    other = db.session.get(User, other_id)
+    other = db.session.get(User, other_id) if valid_id(other_id) else None
     if other is None or not perm.can_start_conversation(actor, other):
         raise PermissionDenied(_("You cannot chat with that person."))
     return other

@@ -10,6 +10,7 @@ from helpdesk.chat import services
 from helpdesk.chat.forms import MessageForm, StartChatForm
 from helpdesk.errors import InvalidInput, TooManyRequests
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 from helpdesk.realtime import rooms
 from helpdesk.realtime.state import get_state
 from helpdesk.web import current_actor as _actor
@@ -69,7 +70,7 @@ def messages(conversation_id: int):  # type: ignore[no-untyped-def]
     """Older messages as JSON, for scrolling up (keyset on id)."""
     actor = _actor()
     conv = services.get_conversation(actor, conversation_id)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=id_arg)
     page = services.history(actor, conv, before=before)
     senders = {conv.low_user_id: conv.low_user, conv.high_user_id: conv.high_user}
     return jsonify(

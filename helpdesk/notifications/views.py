@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from helpdesk.errors_http import wants_json
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 from helpdesk.notifications import services
 from helpdesk.notifications.forms import MarkReadForm
 from helpdesk.web import current_actor as _actor
@@ -17,7 +18,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.route("")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    page = services.list_notifications(_actor(), before=request.args.get("before", type=int))
+    page = services.list_notifications(_actor(), before=request.args.get("before", type=id_arg))
     return render_template(
         "notifications/index.html",
         page=page,

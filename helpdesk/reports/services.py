@@ -50,6 +50,7 @@ from helpdesk.reports.exports.rows import (  # noqa: F401
     EXPORT_COLUMNS,
     FORMULA_PREFIXES,
     Column,
+    check_export,
     export_filename,
     export_query,
     iter_export_rows,

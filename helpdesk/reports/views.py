@@ -109,6 +109,7 @@ def _audit_then_stream(actor, fmt: str, filters) -> None:  # type: ignore[no-unt
 @login_required
 def export_csv():  # type: ignore[no-untyped-def]
     actor, filters = _start_export("csv")
+    services.check_export(actor, filters)
     _audit_then_stream(actor, "csv", filters)
     chunks = in_locale(person_locale(actor), services.iter_csv(actor, filters))
     body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
@@ -124,6 +125,7 @@ def export_xlsx():  # type: ignore[no-untyped-def]
     except InvalidInput as exc:
         flash(exc.message, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
+    services.check_export(actor, filters)
     _audit_then_stream(actor, "xlsx", filters)
     body = stream_with_context(in_locale(person_locale(actor), services.iter_xlsx(actor, filters)))
     return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))

@@ -148,8 +148,8 @@ def parse_filters(args: Any) -> TicketFilters:
         if raw in (None, ""):
             return None
         try:
-            return int(raw)
-        except (TypeError, ValueError):
+            return id_arg(str(raw))
+        except ValueError:
             raise InvalidInput("%(field)s must be a number.", field=key) from None
 
     statuses = [parse_enum(Status, s, "status").value for s in getlist("status")]
@@ -157,7 +157,7 @@ def parse_filters(args: Any) -> TicketFilters:
     assignee = args.get("assignee") or None
     if assignee not in (None, "me", "none"):
         try:
-            assignee = str(int(assignee))
+            assignee = str(id_arg(str(assignee)))
         except (TypeError, ValueError):
             raise InvalidInput(
                 "assignee must be a user id, me or none.", field="assignee"

@@ -15,6 +15,7 @@ from helpdesk.attachments.services import Upload, check_upload_count, store_uplo
 from helpdesk.db import utcnow
 from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 from helpdesk.security.sanitize import render_markdown
 from helpdesk.signals import ticket_event
 from helpdesk.tickets import permissions as perm
@@ -112,7 +113,7 @@ def _clean_body(body: str, field_name: str) -> str:
 
 def _active_category(category_id: Any) -> Category:
     try:
-        category = db.session.get(Category, int(category_id))
+        category = db.session.get(Category, id_arg(str(category_id)))
     except (TypeError, ValueError):
         category = None
     if category is None or not category.active:

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 from helpdesk.attachments.services import Upload, ticket_attachments
 from helpdesk.errors import InvalidInput
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 from helpdesk.tickets import permissions as perm
 from helpdesk.tickets import services
 from helpdesk.tickets.forms import (
@@ -206,7 +207,7 @@ def assign(ticket_id: int):  # type: ignore[no-untyped-def]
     def apply(actor, ticket, form):  # type: ignore[no-untyped-def]
         raw = request.form.get("assignee_id", "")
         try:
-            assignee_id = int(raw) if raw else None
+            assignee_id = id_arg(raw) if raw else None
         except ValueError:
             raise InvalidInput(
                 _("Choose a technician from the list."), field="assignee_id"

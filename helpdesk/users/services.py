@@ -297,6 +297,12 @@ def list_users(actor: User, *, q: str = "", role: str = "") -> list[User]:
             func.lower(User.username).like(like) | func.lower(User.full_name).like(like)
         )
     if role:
+        if role not in {r.value for r in Role}:
+            raise InvalidInput(
+                "role must be one of: %(allowed)s.",
+                field="role",
+                allowed=", ".join(r.value for r in Role),
+            )
         query = query.where(User.role == Role(role))
     return list(db.session.scalars(query.limit(500)))
 

@@ -102,6 +102,17 @@ def export_query(actor: User, filters: TicketFilters) -> Any:
     )
 
 
+def check_export(actor: User, filters: TicketFilters) -> None:
+    """Run the export's query for one row before a streamed download starts.
+
+    Once the 200 and the first bytes are out, a failing query can only cut the
+    download off; anything that would fail is raised here, as a proper error page.
+    """
+    if not perm.can_export(actor):
+        raise PermissionDenied(_("You cannot export tickets."))
+    db.session.execute(export_query(actor, filters).limit(1)).all()
+
+
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
