@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.extensions import db
+from helpdesk.inputs import id_arg
 from helpdesk.tickets import counters, search
 from helpdesk.tickets import permissions as perm
 from helpdesk.tickets.models import (
