@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from helpdesk.errors import HelpdeskError, TooManyRequests
 from helpdesk.extensions import db
+from helpdesk.outage import database_unavailable
 
 
 def wants_json() -> bool:
@@ -38,12 +40,67 @@ def _titles() -> dict[int, str]:
     }
 
 
+def rollback_quietly() -> None:
+    """Roll back before any error page: a session left in a failed transaction
+    ("Can't reconnect until invalid transaction is rolled back") fails every later
+    query, the error page's own included. With the database gone even the rollback
+    may fail; the session is then thrown away."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - nothing more can be done about the session
+        g.database_down = True
+        with contextlib.suppress(Exception):
+            db.session.remove()
+
+
 def error_response(status: int, message: str):  # type: ignore[no-untyped-def]
-    db.session.rollback()
+    rollback_quietly()
     if wants_json():
         return jsonify(error=status, message=message), status
     title = _titles().get(status, _("Error"))
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    if not g.get("database_down"):
+        try:
+            page = render_template("errors/error.html", status=status, title=title, message=message)
+            return page, status
+        except Exception as exc:  # noqa: BLE001 - the page needs the database; use the plain one
+            rollback_quietly()
+            g.database_down = True
+            current_app.logger.warning("Error page fell back to the plain one: %r", exc)
+    return plain_page(status=status, title=title, message=message), status
+
+
+def plain_page(**context: object) -> str:
+    """errors/plain.html rendered without Flask's context processors: Flask-Login's
+    loads the signed-in person, i.e. queries the database this page must not need."""
+    return current_app.jinja_env.get_template("errors/plain.html").render(**context)
+
+
+def unavailable_response(exc: BaseException):  # type: ignore[no-untyped-def]
+    """503 + Retry-After and a page made without the database (its own template)."""
+    g.database_down = True
+    rollback_quietly()
+    retry = int(current_app.config.get("RETRY_AFTER_SECONDS") or 5)
+    current_app.logger.warning(
+        "Database unavailable (%s %s): %s", request.method, request.path, _one_line(exc)
+    )
+    message = _(
+        "The help desk is briefly unavailable. Nothing you sent was lost: if you were "
+        "saving something, check it in a moment and try again."
+    )
+    if wants_json():
+        body, status = jsonify(error=503, message=message), 503
+    else:
+        title = _("Briefly unavailable")
+        body = plain_page(status=503, title=title, message=message)
+        status = 503
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}"
+    return " ".join(text.split())[:300]
 
 
 def register(app: Flask) -> None:
@@ -108,5 +165,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        if database_unavailable(exc):
+            return unavailable_response(exc)
         app.logger.exception("Unhandled error")
         return error_response(500, _("An unexpected error happened; it has been logged."))

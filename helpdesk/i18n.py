@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from flask import current_app, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 LOCALES = ("es", "en")
@@ -19,7 +19,15 @@ T = TypeVar("T")
 
 
 def select_locale() -> str:
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+    # With the database down the signed-in person cannot be loaded: the page that says
+    # so follows the language switch or the browser instead.
+    database_down = bool(g.get("database_down")) if has_request_context() else False
+    if (
+        not database_down
+        and current_user
+        and current_user.is_authenticated
+        and current_user.locale in LOCALES
+    ):
         return str(current_user.locale)
     chosen = session.get("locale") if request else None
     if chosen in LOCALES:
