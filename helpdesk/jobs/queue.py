@@ -86,12 +86,23 @@ class _AppQueue:
             from pathlib import Path
 
             Path(self.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-            return SqliteStorage(self.name, filename=self.sqlite_path, timeout=30)
+            return _SqliteQueue(self.name, filename=self.sqlite_path, timeout=30)
         return MemoryStorage(self.name)
 
     def close(self) -> None:
         if self._storage is not None:
             self._storage.close()
+
+
+class _SqliteQueue(SqliteStorage):  # type: ignore[misc]
+    """Huey's SQLite storage with the app database's durability: WAL with
+    synchronous=NORMAL (no fsync per enqueue; a power cut may lose the last few
+    signals, which the sweeps send again from the database)."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
 
 
 class _PlainArgsTask(TaskWrapper):  # type: ignore[misc]
