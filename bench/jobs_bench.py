@@ -92,7 +92,8 @@ class Run:
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "helpdesk", "worker", "--workers", str(self.threads),
              "--import", "bench.jobs_tasks"],
-            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=(self.dir / "worker.log").open("w"),
         )  # fmt: skip
         self.ctx = self.app.app_context()
         self.ctx.push()
@@ -101,11 +102,14 @@ class Run:
         from helpdesk.jobs import huey
         from helpdesk.jobs.models import JobWorker
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while db.session.query(JobWorker).count() == 0 or huey.pending_count():
             db.session.rollback()
             if time.monotonic() > deadline or self.worker.poll() is not None:
-                raise SystemExit("the worker did not start")
+                raise SystemExit(
+                    f"the worker did not start (exit {self.worker.poll()}, "
+                    f"{huey.pending_count()} queued)"
+                )
             time.sleep(0.1)
         time.sleep(0.5)  # the sweeps themselves finish
         return self

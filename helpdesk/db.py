@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, SmallInteger, event
+from sqlalchemy import DateTime, MetaData, SmallInteger, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -85,6 +85,18 @@ class RankedEnum(TypeDecorator[Any]):
 
     def rank(self, value: Any) -> int:
         return self._members.index(self.enum_cls(value)) + 1
+
+
+def oldest_ids(
+    session: Any, id_column: Any, time_column: Any, before: datetime, limit: int, *where: Any
+) -> list[Any]:
+    """Ids of the oldest rows whose `time_column` is before `before` (at most `limit`,
+    oldest first): one bounded run of a sweep, read through the index on that column."""
+    return list(
+        session.scalars(
+            select(id_column).where(time_column < before, *where).order_by(time_column).limit(limit)
+        )
+    )
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

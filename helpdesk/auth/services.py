@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from helpdesk.auth.models import LoginSession
-from helpdesk.db import utcnow
+from helpdesk.db import oldest_ids, utcnow
 from helpdesk.extensions import db
 from helpdesk.users.models import User
 
@@ -56,14 +56,7 @@ def remove_expired_sessions(lifetime_hours: int, limit: int = SWEEP_BATCH) -> in
     """Delete the oldest `limit` login sessions past their absolute lifetime (through
     the created_at index); returns how many."""
     cutoff = utcnow() - timedelta(hours=lifetime_hours)
-    ids = list(
-        db.session.scalars(
-            select(LoginSession.id)
-            .where(LoginSession.created_at < cutoff)
-            .order_by(LoginSession.created_at)
-            .limit(limit)
-        )
-    )
+    ids = oldest_ids(db.session, LoginSession.id, LoginSession.created_at, cutoff, limit)
     if ids:
         db.session.execute(delete(LoginSession).where(LoginSession.id.in_(ids)))
         db.session.flush()

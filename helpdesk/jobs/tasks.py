@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from helpdesk.db import utcnow
+from helpdesk.db import oldest_ids, utcnow
 from helpdesk.extensions import db
 from helpdesk.jobs.models import JobFailure, JobWorker
 from helpdesk.jobs.queue import crontab, periodic_task
@@ -20,13 +20,6 @@ BATCH = 1000  # rows per sweep run: a backlog is worked off run by run
 def prune_job_records() -> None:
     now = utcnow()
     db.session.execute(delete(JobWorker).where(JobWorker.seen_at < now - WORKERS_FORGOTTEN_AFTER))
-    old = list(
-        db.session.scalars(
-            select(JobFailure.id)
-            .where(JobFailure.failed_at < now - FAILURES_KEPT)
-            .order_by(JobFailure.failed_at)
-            .limit(BATCH)
-        )
-    )
+    old = oldest_ids(db.session, JobFailure.id, JobFailure.failed_at, now - FAILURES_KEPT, BATCH)
     if old:
         db.session.execute(delete(JobFailure).where(JobFailure.id.in_(old)))

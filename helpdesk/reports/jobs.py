@@ -48,7 +48,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Engine
 
-from helpdesk.db import after_commit, utcnow
+from helpdesk.db import after_commit, oldest_ids, utcnow
 from helpdesk.errors import Conflict, HelpdeskError, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALES
@@ -289,14 +289,7 @@ def remove_expired(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int
     Returns the rows deleted."""
     now = now or utcnow()
     cutoff = now - KEEP_FOR
-    ids = set(
-        db.session.scalars(
-            select(ExportJob.id)
-            .where(ExportJob.created_at < cutoff)
-            .order_by(ExportJob.created_at)
-            .limit(limit)
-        )
-    )
+    ids = set(oldest_ids(db.session, ExportJob.id, ExportJob.created_at, cutoff, limit))
     if ids:
         db.session.execute(
             delete(ExportJob)
@@ -328,13 +321,13 @@ def requeue_lost(now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     were started, oldest first; returns how many."""
     now = now or utcnow()
     cutoff = now - _seconds("EXPORT_REQUEUE_SECONDS", REQUEUE_AFTER)
-    ids = list(
-        db.session.scalars(
-            select(ExportJob.id)
-            .where(ExportJob.status == ExportStatus.QUEUED, ExportJob.created_at < cutoff)
-            .order_by(ExportJob.created_at)
-            .limit(limit)
-        )
+    ids = oldest_ids(
+        db.session,
+        ExportJob.id,
+        ExportJob.created_at,
+        cutoff,
+        limit,
+        ExportJob.status == ExportStatus.QUEUED,
     )
     for job_id in ids:
         enqueue_after_commit(BUILD_TASK, job_id)
