@@ -139,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.desk.views import bp as desk_bp
     from helpdesk.main.views import bp as main_bp
     from helpdesk.notifications.views import bp as notifications_bp
+    from helpdesk.privacy.views import bp as privacy_bp
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.users.views import bp as users_bp
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         users_bp,
         reports_bp,
         desk_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
     for bp in (chat_bp, notifications_bp):

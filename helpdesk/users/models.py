@@ -79,6 +79,10 @@ class User(db.Model):
 
     @property
     def display_name(self) -> str:
+        if self.username.startswith("~deleted-"):  # erased (privacy/services.py)
+            from flask_babel import gettext
+
+            return gettext("Deleted user")
         return self.full_name or self.username
 
     def __repr__(self) -> str:

@@ -72,6 +72,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("tickets.category", "POST"):           E("L DD AD AA", {"category_id": "{category_id}"}),
     ("tickets.assign", "POST"):             E("L DD DD AA", {"assignee_id": "{tech_id}"}),
     ("attachments.download", "GET"):        E("L AD AD AA"),
+    ("privacy.export", "POST"):             E("L DD DD AA"),
+    ("privacy.erase", "POST"):              E("L DD DD AA", {"confirm": "wrong", "mode": "anonymise"}),
     ("desk.branding", "GET"):               E("L DD DD AA"),
     ("desk.branding", "POST"):              E("L DD DD AA", {"name": "Matrix desk", "color": "#14532d"}),
     ("desk.dismiss_checklist", "POST"):     E("L DD DD AA"),

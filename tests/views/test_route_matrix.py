@@ -248,6 +248,17 @@ MATRIX: dict[tuple[str, str, str], Case] = {
         ADMIN_ONLY_POST,
     ),
     ("audit.index", "GET", ""): Case("GET", lambda s, k: "/admin/audit", ADMIN_ONLY_GET),
+    ("privacy.export", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/users/{s.ids['target_user']}/personal-data",
+        {**ADMIN_ONLY_POST, "admin": 200},
+    ),
+    ("privacy.erase", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/users/{s.ids['target_user']}/erase",
+        ADMIN_ONLY_POST,
+        lambda s: {"confirm": "not the name", "mode": "anonymise"},
+    ),
     ("desk.branding", "GET", ""): Case("GET", lambda s, k: "/admin/branding", ADMIN_ONLY_GET),
     ("desk.branding", "POST", ""): Case(
         "POST",

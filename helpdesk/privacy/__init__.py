@@ -1,0 +1,1 @@
+"""Personal data: export everything stored about a person, or erase them."""
