@@ -50,9 +50,11 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Commands are also reachable as `flask --app helpdesk <command>`."""
+    from helpdesk.attachments.cli import attachments_check
     from helpdesk.jobs.cli import worker
 
     app.cli.add_command(worker)
+    app.cli.add_command(attachments_check)
     for command in (
         run,
         init_db,

@@ -111,6 +111,9 @@ def after_rollback(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # Releasing a SAVEPOINT fires after_commit too: nothing is stored yet.
+        return
     session.info.pop("after_rollback", None)
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:

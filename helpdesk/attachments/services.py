@@ -23,7 +23,7 @@ from sqlalchemy import select
 from helpdesk.attachments.archives import MIMETYPE_MAX, open_checked, read_small_entry
 from helpdesk.attachments.models import Attachment
 from helpdesk.attachments.permissions import can_download
-from helpdesk.db import after_rollback
+from helpdesk.db import after_commit, after_rollback
 from helpdesk.errors import InvalidInput, NotFound, PayloadTooLarge
 from helpdesk.extensions import db
 from helpdesk.users.models import User
@@ -169,9 +169,11 @@ def store_upload(
             name=name,
         )
     stored_name = secrets.token_hex(20)
-    directory = upload_root() / stored_name[:2]
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / stored_name
+    # Written under a staging name, moved into place only once the row is committed:
+    # a crash (kill -9) or a rollback leaves at most a staging file, which the sweep
+    # (attachments.sweep) removes — never a file that looks stored but has no row.
+    path = staging_path(stored_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -199,6 +201,7 @@ def store_upload(
         path.unlink(missing_ok=True)
         raise
     after_rollback(db.session, lambda: path.unlink(missing_ok=True))
+    after_commit(db.session, lambda: publish_staged(stored_name))
     attachment = Attachment(
         ticket_id=ticket_id,
         comment_id=comment_id,
@@ -223,11 +226,40 @@ def check_upload_count(uploads: Iterable[Upload]) -> list[Upload]:
     return files
 
 
+STAGING_DIR = ".staging"
+
+
+def staging_path(stored_name: str) -> Path:
+    return upload_root() / STAGING_DIR / stored_name
+
+
+def stored_path(stored_name: str) -> Path:
+    return upload_root() / stored_name[:2] / stored_name
+
+
+def publish_staged(stored_name: str) -> None:
+    """Move a committed upload from staging into place (same file system: atomic)."""
+    try:
+        final = stored_path(stored_name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging_path(stored_name).replace(final)
+    except OSError as exc:
+        # The row is committed; downloads read the staged file until the sweep
+        # moves it. Failing here would answer an error for stored data.
+        current_app.logger.warning("Upload %s left in staging: %s", stored_name, exc)
+
+
 def attachment_path(attachment: Attachment) -> Path:
     root = upload_root().resolve()
-    path = (root / attachment.stored_name[:2] / attachment.stored_name).resolve()
+    path = stored_path(attachment.stored_name).resolve()
     if root not in path.parents:  # stored names are hex; this only guards a corrupt row
         raise NotFound("No such file.")
+    if not path.is_file():
+        # Committed a moment ago and not moved yet (or the move was cut short by a
+        # crash, which the sweep finishes): the staged file is the same bytes.
+        staged = staging_path(attachment.stored_name).resolve()
+        if staged.is_file() and root in staged.parents:
+            return staged
     return path
 
 

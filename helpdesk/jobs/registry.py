@@ -9,4 +9,5 @@ TASK_MODULES: list[str] = [
     "helpdesk.auth.tasks",
     "helpdesk.reports.tasks",
     "helpdesk.sla.tasks",
+    "helpdesk.attachments.tasks",
 ]
