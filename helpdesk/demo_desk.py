@@ -125,8 +125,11 @@ def _chat_history(rng: random.Random) -> int:
                     dict(conversation_id=conv.id, sender_id=sender, body=body, created_at=at)
                 )
         db.session.execute(insert(Message), rows)
-        last = db.session.scalar(
-            select(func.max(Message.id)).where(Message.conversation_id == conv.id)
+        last = int(
+            db.session.scalar(
+                select(func.max(Message.id)).where(Message.conversation_id == conv.id)
+            )
+            or 0
         )
         # Everything read but the newest message of a few conversations.
         unread = rng.random() < 0.25
