@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.notifications.views import bp as notifications_bp
     from helpdesk.privacy.views import bp as privacy_bp
     from helpdesk.reports.views import bp as reports_bp
+    from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
     from helpdesk.users.views import bp as users_bp
 
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         users_bp,
         reports_bp,
+        sla_bp,
         desk_bp,
         privacy_bp,
     ):

@@ -10,7 +10,14 @@ from tests.browser.conftest import axe_violations, login, new_page, screenshot
 pytestmark = pytest.mark.browser
 
 # Pages that other features add appear here as soon as their route exists.
-OPTIONAL_PAGES = {"/chat": "chat", "/reports": "reports", "/notifications": "notifications"}
+OPTIONAL_PAGES = {
+    "/chat": "chat",
+    "/reports": "reports",
+    "/notifications": "notifications",
+    "/admin/sla/policies": "sla-policies",
+    "/admin/sla/policies/new": "sla-new-policy",
+    "/admin/sla/calendars": "sla-calendars",
+}
 
 
 def main_pages(desk) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
