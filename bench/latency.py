@@ -9,7 +9,8 @@ reused), its own server, an administrator signed in; the servers run side by
 side and each page is timed in rounds alternating between the sizes, so a slow
 spell of a shared machine weighs on both sides of a ratio.  Pages: the default
 ticket list, a filtered list with a text search, a deep page (page 2,000 via the
-keyset cursor; the last page when there are fewer), a ticket with 50 comments,
+keyset cursor; the last page when there are fewer), the list sorted by next
+service-level due and filtered "breached", a ticket with 50 comments,
 the dashboard JSON, and ticket creation.  Each is timed sequentially and with 8
 concurrent clients (p50/p95 in ms), and against its "floor": the very SQL the
 page sends, captured in-process and replayed through the driver.  Then the
@@ -41,11 +42,13 @@ from bench.common import (  # noqa: E402
     signed_in,
 )
 
-PAGES = ["list", "search", "deep", "ticket", "dashboard", "create"]
+PAGES = ["list", "search", "deep", "due", "breached", "ticket", "dashboard", "create"]
 LABELS = {
     "list": "ticket list (default view)",
     "search": "list filtered + text search",
     "deep": "deep page (cursor)",
+    "due": "list sorted by next due",
+    "breached": "list filtered breached",
     "ticket": "ticket page, 50 comments",
     "dashboard": "dashboard JSON",
     "create": "ticket creation (POST)",
@@ -77,6 +80,8 @@ def page_requests(url: str, base: str, session: Any, size: int) -> dict[str, tup
         "list": ("GET", "/tickets"),
         "search": ("GET", f"/tickets?{SEARCH}"),
         "deep": ("GET", f"/tickets?cursor={encode_cursor([after])}"),
+        "due": ("GET", "/tickets?sort=due"),
+        "breached": ("GET", "/tickets?sla=breached&sort=due"),
         "ticket": ("GET", f"/tickets/{big_ticket_id(url)}"),
         "dashboard": ("GET", dashboard),
         "create": ("POST", f"/tickets/new#{category}"),
@@ -327,7 +332,7 @@ def main() -> int:
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         print(
-            f"\n## Ratios {big:,} / {small:,} tickets (target ≤ 1.5 for list, search, deep page, dashboard)\n"
+            f"\n## Ratios {big:,} / {small:,} tickets (target ≤ 1.5 for list, search, deep page, due lists, dashboard)\n"
         )
         print("| page | seq p50 ratio | 8 clients p50 ratio | SQL floor ratio |")
         print("|---|---:|---:|---:|")

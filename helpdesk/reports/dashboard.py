@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, union_all
 
@@ -192,6 +193,7 @@ def dashboard_data(actor: User, days: int = DEFAULT_TREND_DAYS) -> dict[str, Any
             "waiting": statuses[Status.WAITING.value],
             "resolved_today": resolved_today(actor, now),
             "overdue": overdue_count(actor, now),
+            **_sla_cards(actor, days, now),
             "avg_first_response": averages["first_response"],
             "avg_first_response_text": humanise_seconds(averages["first_response"]),
             "avg_resolution": averages["resolution"],
@@ -221,3 +223,23 @@ def dashboard_data(actor: User, days: int = DEFAULT_TREND_DAYS) -> dict[str, Any
         workload["priority_labels"] = {p.value: str(PRIORITY_LABELS[p]) for p in Priority}
         data["workload"] = workload
     return data
+
+
+def _sla_cards(actor: User, days: int, now: datetime) -> dict[str, Any]:
+    """Service levels: breached / at risk now, and the shares met in the period."""
+    from helpdesk.sla import figures
+
+    counts = figures.breached_and_at_risk(actor, now)
+    shares = figures.met_shares(actor, *window(days, now))
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else format_percent(value / 100, "#,##0.#%")
+
+    return {
+        "sla_breached": counts["breached"],
+        "sla_at_risk": counts["at_risk"],
+        "sla_first_response_met": shares["first_response"],
+        "sla_first_response_met_text": pct(shares["first_response"]),
+        "sla_resolution_met": shares["resolution"],
+        "sla_resolution_met_text": pct(shares["resolution"]),
+    }

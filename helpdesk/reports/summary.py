@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from helpdesk.errors import PermissionDenied
 from helpdesk.extensions import db
@@ -30,6 +30,9 @@ class SummaryRow:
     open: int
     avg_first_response: float | None
     avg_resolution: float | None
+    # Service levels: percent of the decided targets met in time (None: none decided).
+    first_response_met: float | None = None
+    resolution_met: float | None = None
 
 
 @dataclass
@@ -42,6 +45,10 @@ class _Cell:
     response_seconds: float = 0.0
     resolved: int = 0
     resolution_seconds: float = 0.0
+    response_decided: int = 0
+    response_met: int = 0
+    resolution_decided: int = 0
+    resolution_met: int = 0
 
     def add(self, other: _Cell) -> None:
         for name in self.__dataclass_fields__:
@@ -64,12 +71,18 @@ def _cells(actor: User, filters: TicketFilters) -> list[tuple[tuple[Any, ...], _
             func.sum(seconds_between(Ticket.created_at, Ticket.first_response_at)),
             func.count(Ticket.resolved_at),
             func.sum(seconds_between(Ticket.created_at, Ticket.resolved_at)),
+            func.count(Ticket.sla_response_met),
+            func.sum(case((Ticket.sla_response_met.is_(True), 1), else_=0)),
+            func.count(Ticket.sla_resolution_met),
+            func.sum(case((Ticket.sla_resolution_met.is_(True), 1), else_=0)),
         )
         .where(where_clause(actor, filters))
         .group_by(*keys)
     )
     out = []
-    for status, category_id, priority, assignee_id, n, responded, first, resolved, res in rows:
+    for row in rows:
+        status, category_id, priority, assignee_id, n, responded, first, resolved, res = row[:9]
+        r_decided, r_met, s_decided, s_met = row[9:]
         status = Status(enum_value(status))
         cell = _Cell(
             count=int(n),
@@ -78,9 +91,17 @@ def _cells(actor: User, filters: TicketFilters) -> list[tuple[tuple[Any, ...], _
             response_seconds=float(first or 0),
             resolved=int(resolved or 0),
             resolution_seconds=float(res or 0),
+            response_decided=int(r_decided or 0),
+            response_met=int(r_met or 0),
+            resolution_decided=int(s_decided or 0),
+            resolution_met=int(s_met or 0),
         )
         out.append(((status, category_id, Priority(enum_value(priority)), assignee_id), cell))
     return out
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def _regroup(
@@ -99,6 +120,8 @@ def _regroup(
             if g.responded
             else None,
             avg_resolution=avg_seconds(g.resolution_seconds / g.resolved) if g.resolved else None,
+            first_response_met=_percent(g.response_met, g.response_decided),
+            resolution_met=_percent(g.resolution_met, g.resolution_decided),
         )
         for key, g in groups.items()
     ]

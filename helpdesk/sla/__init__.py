@@ -15,3 +15,9 @@ def init_app(app: Flask) -> None:
     from helpdesk.sla.display import ticket_targets
 
     app.jinja_env.globals["sla_targets"] = ticket_targets
+
+    @app.context_processor
+    def _now() -> dict[str, object]:
+        from helpdesk.sla.clocks import now_utc
+
+        return {"now_utc": now_utc()}

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from helpdesk.db import utcnow
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
@@ -96,7 +97,10 @@ def timeline(actor: User, ticket: Ticket) -> list[TicketEvent]:
 # ---------------------------------------------------------------- lists
 
 
-SORTS = ("newest", "oldest", "updated", "priority")
+SORTS = ("newest", "oldest", "updated", "priority", "due")
+# Service-level filters (helpdesk.sla): a running target past its due / due within the hour.
+SLA_FILTERS = ("breached", "due_soon")
+DUE_SOON = timedelta(hours=1)
 
 
 @dataclass
@@ -110,6 +114,7 @@ class TicketFilters:
     sort: str = "newest"
     created_from: datetime | None = None
     created_to: datetime | None = None
+    sla: str = ""
 
     def as_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -122,6 +127,8 @@ class TicketFilters:
                 args[key] = getattr(self, key)
         if self.q:
             args["q"] = self.q
+        if self.sla:
+            args["sla"] = self.sla
         if self.sort != "newest":
             args["sort"] = self.sort
         return args
@@ -169,7 +176,13 @@ def parse_filters(args: Any) -> TicketFilters:
             "sort must be one of: %(allowed)s.", field="sort", allowed=", ".join(SORTS)
         )
     q = (args.get("q") or "").strip()[:200]
+    sla = args.get("sla") or ""
+    if sla and sla not in SLA_FILTERS:
+        raise InvalidInput(
+            "sla must be one of: %(allowed)s.", field="sla", allowed=", ".join(SLA_FILTERS)
+        )
     return TicketFilters(
+        sla=sla,
         status=statuses,
         priority=priorities,
         category_id=int_or_none("category_id"),
@@ -216,6 +229,14 @@ def filtered_tickets(actor: User, filters: TicketFilters) -> Select[tuple[Ticket
         query = query.where(Ticket.created_at >= filters.created_from)
     if filters.created_to is not None:
         query = query.where(Ticket.created_at < filters.created_to)
+    if filters.sla or filters.sort == "due":
+        # Ranges of the next-due index; a ticket without a running target has none.
+        now = utcnow()
+        query = query.where(Ticket.sla_next_due.is_not(None))
+        if filters.sla == "breached":
+            query = query.where(Ticket.sla_next_due <= now)
+        elif filters.sla == "due_soon":
+            query = query.where(Ticket.sla_next_due > now, Ticket.sla_next_due <= now + DUE_SOON)
     if filters.q:
         query = search.search_tickets(query, filters.q, narrow=_narrow(actor))
     return query
@@ -237,7 +258,7 @@ def _decode_cursor(cursor: str, sort: str) -> list[Any]:
         expected = 1 if sort in ("newest", "oldest") else 2
         if len(values) != expected or not isinstance(values[-1], int):
             raise ValueError
-        if sort == "updated":
+        if sort in ("updated", "due"):
             values[0] = datetime.fromisoformat(values[0])
         elif sort == "priority" and not isinstance(values[0], int):
             raise ValueError
@@ -278,6 +299,15 @@ def list_tickets(
                     and_(Ticket.updated_at == after[0], Ticket.id < after[1]),
                 )
             )
+    elif sort == "due":  # soonest (or longest breached) first
+        query = query.order_by(Ticket.sla_next_due.asc(), Ticket.id.asc())
+        if after:
+            query = query.where(
+                or_(
+                    Ticket.sla_next_due > after[0],
+                    and_(Ticket.sla_next_due == after[0], Ticket.id > after[1]),
+                )
+            )
     else:  # priority
         query = query.order_by(priority_col.desc(), Ticket.id.desc())
         if after:
@@ -295,6 +325,10 @@ def list_tickets(
             next_cursor = _encode_cursor(
                 [last.updated_at.replace(tzinfo=None).isoformat(), last.id]
             )
+        elif sort == "due":
+            due = last.sla_next_due
+            assert due is not None  # the due sort lists only tickets with one
+            next_cursor = _encode_cursor([due.replace(tzinfo=None).isoformat(), last.id])
         else:
             rank = list(Priority).index(last.priority) + 1
             next_cursor = _encode_cursor([rank, last.id])

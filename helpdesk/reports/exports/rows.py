@@ -69,6 +69,11 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
     Column("closed_at", _l("Closed (UTC)"), "datetime", 18),
     Column("first_response_hours", _l("First response (hours)"), "number", 12),
     Column("resolution_hours", _l("Resolution (hours)"), "number", 12),
+    # Service levels: the due each clock was measured against and how it ended.
+    Column("first_response_due", _l("First response due (UTC)"), "datetime", 18),
+    Column("first_response_target", _l("First response target"), "text", 12),
+    Column("resolution_due", _l("Resolution due (UTC)"), "datetime", 18),
+    Column("resolution_target", _l("Resolution target"), "text", 12),
 )
 
 
@@ -93,6 +98,10 @@ def export_query(actor: User, filters: TicketFilters) -> Any:
             Ticket.first_response_at,
             Ticket.resolved_at,
             Ticket.closed_at,
+            Ticket.first_response_due,
+            Ticket.sla_response_met,
+            Ticket.resolution_due,
+            Ticket.sla_resolution_met,
         )
         .join(Category, Category.id == Ticket.category_id)
         .join(requester, requester.id == Ticket.requester_id)
@@ -136,6 +145,7 @@ def iter_export_rows(actor: User, filters: TicketFilters) -> Iterator[dict[str, 
         raise PermissionDenied(_("You cannot export tickets."))
     status_labels = {s.value: str(STATUS_LABELS[s]) for s in Status}
     priority_labels = {p.value: str(PRIORITY_LABELS[p]) for p in Priority}
+    target_words = {True: _("Met"), False: _("Missed"), None: ""}
     result = db.session.execute(
         export_query(actor, filters).execution_options(yield_per=EXPORT_BATCH)
     )
@@ -156,6 +166,10 @@ def iter_export_rows(actor: User, filters: TicketFilters) -> Iterator[dict[str, 
             first,
             resolved,
             closed,
+            response_due,
+            response_met,
+            resolution_due,
+            resolution_met,
         ) = row
         created, updated = _naive(created), _naive(updated)
         first, resolved, closed = _naive(first), _naive(resolved), _naive(closed)
@@ -174,6 +188,10 @@ def iter_export_rows(actor: User, filters: TicketFilters) -> Iterator[dict[str, 
             "closed_at": closed,
             "first_response_hours": _hours(created, first),
             "resolution_hours": _hours(created, resolved),
+            "first_response_due": _naive(response_due),
+            "first_response_target": target_words[response_met],
+            "resolution_due": _naive(resolution_due),
+            "resolution_target": target_words[resolution_met],
         }
 
 
