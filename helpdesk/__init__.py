@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk.reports.views import bp as reports_bp
     from helpdesk.sla.views import bp as sla_bp
     from helpdesk.tickets.views import bp as tickets_bp
+    from helpdesk.twofactor.views import bp as twofactor_bp
     from helpdesk.users.views import bp as users_bp
 
     for bp in (
@@ -159,5 +160,5 @@ def _register_blueprints(app: Flask) -> None:
         privacy_bp,
     ):
         app.register_blueprint(bp)
-    for bp in (chat_bp, notifications_bp):
+    for bp in (chat_bp, notifications_bp, twofactor_bp):
         app.register_blueprint(bp)

@@ -22,6 +22,7 @@ from helpdesk.tickets.models import (
     TicketEvent,
     TicketSequence,
 )
+from helpdesk.twofactor.models import RecoveryCode, TotpSecret
 from helpdesk.users.models import User
 
 
@@ -50,11 +51,13 @@ __all__ = [
     "Message",
     "Notification",
     "Policy",
+    "RecoveryCode",
     "Target",
     "Ticket",
     "TicketCount",
     "TicketDay",
     "TicketEvent",
     "TicketSequence",
+    "TotpSecret",
     "User",
 ]

@@ -131,6 +131,39 @@ def user_reset_password(user_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
+@bp.route("/users/<int:user_id>/sessions")
+@admin_required
+def user_sessions(user_id: int):  # type: ignore[no-untyped-def]
+    from flask import current_app
+
+    from helpdesk.auth import services as auth
+
+    user = users.get_user(user_id)
+    rows = auth.active_sessions(
+        _actor(), user, lifetime_hours=int(current_app.config["SESSION_ABSOLUTE_HOURS"])
+    )
+    return render_template("admin/user_sessions.html", user=user, rows=rows, form=EmptyForm())
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@admin_required
+def user_sessions_end(user_id: int):  # type: ignore[no-untyped-def]
+    from helpdesk.auth import services as auth
+
+    user = users.get_user(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = auth.sign_out_everywhere(_actor(), user)
+    db.session.commit()
+    user_sessions_revoked.send(user, reason="signed_out_everywhere")
+    flash(
+        _("%(name)s was signed out everywhere (%(n)s sessions).", name=user.display_name, n=ended),
+        "success",
+    )
+    # Signing oneself out everywhere lands on the sign-in page through the same redirect.
+    return redirect(url_for("admin.user_sessions", user_id=user.id))
+
+
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @admin_required
 def user_set_active(user_id: int):  # type: ignore[no-untyped-def]

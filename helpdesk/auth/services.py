@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from helpdesk.audit.services import record
 from helpdesk.auth.models import LoginSession
 from helpdesk.db import oldest_ids, utcnow
+from helpdesk.errors import PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.users.models import User
 
@@ -61,3 +63,34 @@ def remove_expired_sessions(lifetime_hours: int, limit: int = SWEEP_BATCH) -> in
         db.session.execute(delete(LoginSession).where(LoginSession.id.in_(ids)))
         db.session.flush()
     return len(ids)
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can manage users.")
+
+
+def active_sessions(actor: User, user: User, *, lifetime_hours: int) -> list[LoginSession]:
+    """The browsers where `user` is signed in (rows still within their lifetime)."""
+    _require_admin(actor)
+    return list(
+        db.session.scalars(
+            select(LoginSession)
+            .where(
+                LoginSession.user_id == user.id,
+                LoginSession.created_at >= utcnow() - timedelta(hours=lifetime_hours),
+            )
+            .order_by(LoginSession.created_at.desc())
+        )
+    )
+
+
+def sign_out_everywhere(actor: User, user: User) -> int:
+    """End every session of `user`: the rows go (copied cookies are refused) and the
+    session version moves on (open sockets close). Returns how many rows there were."""
+    _require_admin(actor)
+    ended = db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    user.session_version += 1
+    record("auth.signed_out_everywhere", actor=actor, target=user, sessions=ended.rowcount)
+    db.session.flush()
+    return int(ended.rowcount or 0)

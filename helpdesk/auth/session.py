@@ -22,6 +22,7 @@ from helpdesk.users.models import User
 # Endpoints reachable while a password change is pending or without a session.
 OPEN_ENDPOINTS = {
     "auth.login",
+    "twofactor.sign_in",
     "auth.logout",
     "auth.change_password",
     "auth.keepalive",
@@ -29,6 +30,21 @@ OPEN_ENDPOINTS = {
     "main.healthz",
     "static",
 }
+
+
+# ...and while staff must still set up two-factor sign-in.
+ENROLMENT_ENDPOINTS = OPEN_ENDPOINTS | {
+    "twofactor.settings",
+    "twofactor.setup",
+    "twofactor.confirm",
+    "twofactor.sign_in",
+}
+
+
+def must_enrol(user: User) -> bool:
+    from helpdesk.twofactor.services import must_enrol as required
+
+    return required(user)
 
 
 def clock() -> float:
@@ -151,4 +167,9 @@ def register(app: Flask) -> None:
                 return jsonify(error=403, message=_("Change your password first.")), 403
             flash(_("Please choose a new password before you continue."), "warning")
             return redirect(url_for("auth.change_password"))
+        if request.endpoint not in ENROLMENT_ENDPOINTS and must_enrol(current_user):
+            if is_api_request():
+                return jsonify(error=403, message=_("Set up two-factor sign-in first.")), 403
+            flash(_("Your desk requires two-factor sign-in: set it up to continue."), "warning")
+            return redirect(url_for("twofactor.settings"))
         return None

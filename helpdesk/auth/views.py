@@ -122,6 +122,12 @@ def login():  # type: ignore[no-untyped-def]
             db.session.commit()  # keep the failed-login audit row
             form.password.errors.append(_("Wrong user name or password."))
         else:
+            from helpdesk.twofactor import services as twofactor
+            from helpdesk.twofactor.views import begin_sign_in
+
+            if twofactor.is_enabled(result.user):
+                db.session.commit()  # the password step's audit row
+                return begin_sign_in(result.user, _safe_next(request.args.get("next")))
             start_session(result.user)
             login_user(result.user)
             db.session.commit()

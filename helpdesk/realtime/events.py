@@ -10,6 +10,7 @@ from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
+from helpdesk.auth.session import must_enrol  # noqa: E402
 from helpdesk.errors import NotFound
 from helpdesk.extensions import socketio
 from helpdesk.realtime import permissions as perm
@@ -38,7 +39,11 @@ def on_connect(auth: Any = None) -> None:
         app.config.get("SOCKETIO_ALLOWED_ORIGINS") or (),
     ):
         raise ConnectionRefusedError("origin not allowed")
-    if not current_user.is_authenticated or current_user.must_change_password:
+    if (
+        not current_user.is_authenticated
+        or current_user.must_change_password
+        or must_enrol(current_user)  # staff who must set up 2FA first, as for HTTP
+    ):
         raise ConnectionRefusedError("unauthorized")
     now = time.time()
     seen = float(session.get("seen_at", 0))

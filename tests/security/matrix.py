@@ -87,6 +87,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("admin.user_edit", "POST"):            E("L DD DD AA", {"full_name": "Edited", "email": "", "role": "technician"}),
     ("admin.user_reset_password", "POST"):  E("L DD DD AA", {"reset-password": "Temporary-Pass-42"}),
     ("admin.user_set_active", "POST"):      E("L DD DD AA", {"active": "0"}),
+    ("admin.user_sessions", "GET"):         E("L DD DD AA"),
+    ("admin.user_sessions_end", "POST"):    E("L DD DD AA"),
     ("admin.categories", "GET"):            E("L DD DD AA"),
     ("admin.categories", "POST"):           E("L DD DD AA", {"name": "Matrix category", "description": ""}),
     ("admin.category_edit", "GET"):         E("L DD DD AA"),
@@ -103,6 +105,19 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("notifications.count", "GET"):         E("L AA AA AA"),
     ("notifications.read", "POST"):         E("L AD AD AD"),
     ("notifications.read_all", "POST"):     E("L AA AA AA"),
+    ("twofactor.settings", "GET"):          E("L AA AA AA"),
+    ("twofactor.setup", "POST"):            E("L AA AA AA", {"current_password": "wrong"}),
+    ("twofactor.confirm", "GET"):           E("L AA AA AA"),
+    ("twofactor.confirm", "POST"):          E("L AA AA AA", {"code": "000000"}),
+    ("twofactor.recovery_codes", "POST"):   E("L AA AA AA", {"current_password": "wrong"}),
+    ("twofactor.disable", "POST"):          E("L AA AA AA", {"current_password": "wrong"}),
+    # Half-way through signing in there is no session yet: without a pending password
+    # step it sends back to the sign-in page; a signed-in person goes to the dashboard.
+    ("twofactor.sign_in", "GET"):           E("L AA AA AA"),
+    ("twofactor.sign_in", "POST"):          E("L AA AA AA", {"code": "000000"}),
+    ("twofactor.admin_requirement", "GET"): E("L DD DD AA"),
+    ("twofactor.admin_requirement", "POST"): E("L DD DD AA", {"required": ""}),
+    ("twofactor.admin_reset", "POST"):      E("L DD DD AA"),
 }
 # fmt: on
 

@@ -75,6 +75,8 @@ def test_every_route_every_role(app):  # type: ignore[no-untyped-def]
                 ("admin.user_reset_password", "POST"),
                 ("admin.user_edit", "POST"),
                 ("admin.user_set_active", "POST"),
+                ("admin.user_sessions_end", "POST"),
+                ("twofactor.admin_reset", "POST"),
             ):
                 continue  # would end this client's session; covered below with their own client
             entry = ROUTES[(endpoint, method)]

@@ -226,6 +226,23 @@ MATRIX: dict[tuple[str, str, str], Case] = {
         ADMIN_ONLY_POST,
         lambda s: {"active": "0"},
     ),
+    ("admin.user_sessions", "GET", ""): Case(
+        "GET", lambda s, k: f"/admin/users/{s.ids['target_user']}/sessions", ADMIN_ONLY_GET
+    ),
+    ("admin.user_sessions_end", "POST", ""): Case(
+        "POST", lambda s, k: f"/admin/users/{s.ids['target_user']}/sessions/end", ADMIN_ONLY_POST
+    ),
+    ("twofactor.admin_requirement", "GET", ""): Case(
+        "GET", lambda s, k: "/admin/two-factor", ADMIN_ONLY_GET
+    ),
+    ("twofactor.admin_requirement", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/two-factor", ADMIN_ONLY_POST, lambda s: {"required": ""}
+    ),
+    ("twofactor.admin_reset", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/users/{s.ids['target_user']}/two-factor/reset",
+        ADMIN_ONLY_POST,
+    ),
     ("admin.categories", "GET", ""): Case("GET", lambda s, k: "/admin/categories", ADMIN_ONLY_GET),
     ("admin.categories", "POST", ""): Case(
         "POST",
