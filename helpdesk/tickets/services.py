@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import lazyload
 
 from helpdesk.attachments.services import Upload, check_upload_count, store_upload
 from helpdesk.db import utcnow
@@ -61,6 +62,26 @@ BODY_MAX = 20000
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """Take the ticket row's write lock first and re-read it, in every change.
+
+    Without it, two changes of one ticket on MariaDB each took a shared lock on the
+    row (the foreign-key check of the comment or event insert) and then both waited
+    for the exclusive one to update it: a deadlock (1213). A locking read also sees
+    the latest committed row, not the transaction's older snapshot. Joined relations
+    are not locked (MariaDB has no FOR UPDATE OF): they load again on use.
+    """
+    db.session.execute(
+        select(Ticket)
+        .where(Ticket.id == ticket.id)
+        .options(lazyload("*"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    db.session.expire(ticket, ["category", "requester", "assignee"])
+    return ticket
 
 
 def _event(
@@ -164,7 +185,7 @@ def create_ticket(
 
 
 def take_ticket(actor: User, ticket: Ticket) -> Ticket:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     if not perm.can_take(actor, ticket):
         if ticket.assignee_id is not None and actor.is_staff:
@@ -187,7 +208,7 @@ def take_ticket(actor: User, ticket: Ticket) -> Ticket:
 
 
 def assign_ticket(actor: User, ticket: Ticket, assignee_id: int | None) -> Ticket:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     if not perm.can_assign(actor, ticket):
         raise PermissionDenied("Only administrators can assign tickets.")
@@ -226,7 +247,7 @@ def _set_status(actor: User, ticket: Ticket, new_status: Status) -> None:
 
 
 def change_status(actor: User, ticket: Ticket, new_status: Any) -> Ticket:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     new_status = parse_enum(Status, new_status, "status")
     if new_status == ticket.status:
@@ -240,7 +261,7 @@ def change_status(actor: User, ticket: Ticket, new_status: Any) -> Ticket:
 
 
 def change_priority(actor: User, ticket: Ticket, priority: Any) -> Ticket:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     priority = parse_enum(Priority, priority, "priority")
     if not perm.can_change_priority(actor, ticket):
@@ -254,7 +275,7 @@ def change_priority(actor: User, ticket: Ticket, priority: Any) -> Ticket:
 
 
 def change_category(actor: User, ticket: Ticket, category_id: Any) -> Ticket:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     if not perm.can_edit_category(actor, ticket):
         raise PermissionDenied("Only the assigned technician or an administrator can do that.")
@@ -276,7 +297,7 @@ def add_comment(
     internal: bool = False,
     uploads: Sequence[Upload] = (),
 ) -> Comment:
-    if not perm.can_view_ticket(actor, ticket):
+    if not perm.can_view_ticket(actor, _locked(ticket)):
         raise NotFound("No such ticket.")
     internal = bool(internal)
     if not perm.can_comment(actor, ticket, internal=internal):
