@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
@@ -48,9 +49,37 @@ def sweep(now: datetime | None = None, limit: int = BATCH) -> int:
     """Send the pending warnings and breaches; returns how many alerts were sent."""
     now = bt.as_utc(now or utcnow())
     sent = 0
-    for ticket_id in due_for_alert(now, limit):
-        sent += alert_ticket(ticket_id, now)
+    people = _People()
+    with db.session.no_autoflush, clocks.calendars_cached():
+        for ticket_id in due_for_alert(now, limit):
+            sent += alert_ticket(ticket_id, now, people)
     return sent
+
+
+class _People:
+    """Who gets alerts and the policies, read once per sweep run (not once per ticket;
+    the session's identity map holds rows only while something refers to them)."""
+
+    def __init__(self) -> None:
+        self._by_role: dict[Role, list[User]] = {}
+        self._policies: dict[int, Policy | None] = {}
+
+    def policy(self, ticket: Ticket) -> Policy | None:
+        key = ticket.sla_policy_id
+        if key is None:
+            return None
+        if key not in self._policies:
+            self._policies[key] = clocks.policy_of(ticket)
+        return self._policies[key]
+
+    def active(self, role: Role) -> list[User]:
+        if role not in self._by_role:
+            self._by_role[role] = list(
+                db.session.scalars(
+                    select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
+                )
+            )
+        return self._by_role[role]
 
 
 def _claim(ticket: Ticket, clock: str, seen: int, stage: int) -> bool:
@@ -64,11 +93,12 @@ def _claim(ticket: Ticket, clock: str, seen: int, stage: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def alert_ticket(ticket_id: int, now: datetime) -> int:
+def alert_ticket(ticket_id: int, now: datetime, people: _People | None = None) -> int:
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
         return 0
-    policy = clocks.policy_of(ticket)
+    people = people or _People()
+    policy = people.policy(ticket)
     sent = 0
     for clock in CLOCKS:
         due = clocks.get_field(ticket, clock, "due")
@@ -83,11 +113,12 @@ def alert_ticket(ticket_id: int, now: datetime) -> int:
             continue
         if stage <= seen or not _claim(ticket, clock, seen, stage):
             continue
-        clocks.set_field(ticket, clock, "alerted", stage)
+        # Already stored by the claim: tell the session so, without writing it again.
+        set_committed_value(ticket, clocks.column_name(clock, "alerted"), stage)
         kind = EventKind.SLA_BREACHED if stage == BREACHED else EventKind.SLA_WARNING
-        actor = system_actor(ticket)
-        clocks.timeline(ticket, actor, kind, clock)
-        for person in recipients(ticket, policy):
+        admins = people.active(Role.ADMIN)
+        clocks.timeline(ticket, admins[0] if admins else ticket.requester, kind, clock)
+        for person in recipients(ticket, policy, people):
             notify(
                 person,
                 NotificationKind.SLA_BREACHED
@@ -99,38 +130,25 @@ def alert_ticket(ticket_id: int, now: datetime) -> int:
             )
         sent += 1
     # Re-derive the next alert from the stages now stored (also clears a stale one).
-    db.session.flush()
     clocks.recompute(ticket, policy)
     db.session.flush()
     return sent
 
 
-def recipients(ticket: Ticket, policy: Policy) -> list[User]:
+def recipients(ticket: Ticket, policy: Policy, people: _People) -> list[User]:
     """The assignee, or the technicians who can take it while unassigned; admins too
-    when the policy says so.  Only people who may see the ticket."""
-    people: dict[int, User] = {}
+    when the policy says so.  Only people who may see the ticket.
+
+    (Timeline rows need an actor: the clocks act for the desk, as the first
+    administrator, and the template shows SLA events without a name.)"""
+    chosen: dict[int, User] = {}
     if ticket.assignee is not None:
-        people[ticket.assignee.id] = ticket.assignee
+        chosen[ticket.assignee.id] = ticket.assignee
     else:
-        for tech in db.session.scalars(
-            select(User).where(User.role == Role.TECHNICIAN, User.active.is_(True))
-        ):
-            people[tech.id] = tech
-    if policy.notify_admins or not people:
-        for admin in db.session.scalars(
-            select(User).where(User.role == Role.ADMIN, User.active.is_(True))
-        ):
-            people[admin.id] = admin
-    return [p for p in people.values() if p.active and can_view_ticket(p, ticket)]
-
-
-def system_actor(ticket: Ticket) -> User:
-    """Timeline rows need an actor; the clocks act for the desk, shown without a name
-    (the template renders SLA events as the system's).  The first administrator."""
-    admin = db.session.scalar(
-        select(User).where(User.role == Role.ADMIN).order_by(User.id).limit(1)
-    )
-    return admin or ticket.requester
+        chosen.update((t.id, t) for t in people.active(Role.TECHNICIAN))
+    if policy.notify_admins or not chosen:
+        chosen.update((a.id, a) for a in people.active(Role.ADMIN))
+    return [p for p in chosen.values() if p.active and can_view_ticket(p, ticket)]
 
 
 def describe(kind: NotificationKind, detail: str) -> str:

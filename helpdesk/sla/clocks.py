@@ -14,6 +14,9 @@ same formula with the new targets, from the same start.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,10 +71,32 @@ def policy_of(ticket: Ticket) -> Policy | None:
     return db.session.get(Policy, ticket.sla_policy_id)
 
 
+# Set by a batch (the sweep, a recompute run) to reuse each calendar's pure form:
+# building one reads its holidays, and a batch meets the same few calendars.
+_calendar_cache: ContextVar[dict[int, bt.Calendar] | None] = ContextVar(
+    "sla_calendars", default=None
+)
+
+
+@contextmanager
+def calendars_cached() -> Iterator[None]:
+    token = _calendar_cache.set({})
+    try:
+        yield
+    finally:
+        _calendar_cache.reset(token)
+
+
 def calendar_of(policy: Policy) -> bt.Calendar:
+    cache = _calendar_cache.get()
+    if cache is not None and policy.calendar_id in cache:
+        return cache[policy.calendar_id]
     cal = db.session.get(BusinessCalendar, policy.calendar_id)
     assert cal is not None
-    return cal.to_calendar()
+    pure = cal.to_calendar()
+    if cache is not None:
+        cache[policy.calendar_id] = pure
+    return pure
 
 
 def target_of(policy: Policy, ticket: Ticket, clock: str) -> timedelta | None:
@@ -88,18 +113,18 @@ def _start(ticket: Ticket, clock: str) -> datetime:
     return bt.as_utc(ticket.sla_started_at or ticket.created_at)
 
 
-def _column(clock: str, field: str) -> str:
+def column_name(clock: str, field: str) -> str:
     if field == "due":
         return "first_response_due" if clock == RESPONSE else "resolution_due"
     return f"sla_{'response' if clock == RESPONSE else 'resolution'}_{field}"
 
 
 def get_field(ticket: Ticket, clock: str, field: str) -> Any:
-    return getattr(ticket, _column(clock, field))
+    return getattr(ticket, column_name(clock, field))
 
 
 def set_field(ticket: Ticket, clock: str, field: str, value: Any) -> None:
-    setattr(ticket, _column(clock, field), value)
+    setattr(ticket, column_name(clock, field), value)
 
 
 def _met_at(ticket: Ticket, clock: str) -> datetime | None:

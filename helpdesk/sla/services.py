@@ -345,13 +345,14 @@ def open_ticket_ids(after_id: int = 0, limit: int = 500) -> list[int]:
 def recompute_tickets(ticket_ids: Iterable[int]) -> int:
     """Pick each open ticket's policy again and recompute its dues from its start."""
     n = 0
-    for ticket_id in ticket_ids:
-        ticket = db.session.get(Ticket, ticket_id)
-        if ticket is None or ticket.status not in OPEN_STATUSES:
-            continue
-        policy = clocks.matching_policy(ticket)
-        ticket.sla_policy_id = policy.id if policy else None
-        clocks.recompute(ticket, policy)
-        n += 1
+    with clocks.calendars_cached():
+        for ticket_id in ticket_ids:
+            ticket = db.session.get(Ticket, ticket_id)
+            if ticket is None or ticket.status not in OPEN_STATUSES:
+                continue
+            policy = clocks.matching_policy(ticket)
+            ticket.sla_policy_id = policy.id if policy else None
+            clocks.recompute(ticket, policy)
+            n += 1
     db.session.flush()
     return n
