@@ -24,6 +24,10 @@ from tests.conftest import make_app, wait_for
 from tests.jobs import probe_tasks
 from tests.realtime.cluster import free_port
 
+# Several real processes each and the same on every database: run once (CI runs the
+# multiprocess tests on PostgreSQL).
+pytestmark = pytest.mark.multiprocess
+
 FAST = {"EXPORT_HEARTBEAT_SECONDS": 0.3, "EXPORT_STALE_SECONDS": 3, "EXPORT_REQUEUE_SECONDS": 0.001}
 
 
