@@ -83,7 +83,7 @@ clean:
 # that are committed (so a fresh clone and `pip install` need no build step).
 # Fill the new Spanish msgstr entries before committing: tests/test_i18n.py fails
 # on any empty one.
-BABEL_KEYWORDS := -k _l -k lazy_gettext -k InvalidInput -k PermissionDenied -k NotFound -k Conflict -k PayloadTooLarge -k TooManyRequests
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k InvalidInput -k PermissionDenied -k NotFound -k Conflict -k PayloadTooLarge -k TooManyRequests -k StorageUnavailable
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
 	  --project=Helpdesk -o helpdesk/translations/messages.pot .

@@ -73,3 +73,10 @@ class TooManyRequests(HelpdeskError):
     def __init__(self, message: str = "", *, retry_after: int = 60, **params: Any) -> None:
         super().__init__(message, **params)
         self.retry_after = max(1, int(retry_after))
+
+
+class StorageUnavailable(InvalidInput):
+    """The server cannot write what was sent (disk full, read-only). An InvalidInput,
+    so forms come back with what was typed and this message on the field."""
+
+    status_code = 503

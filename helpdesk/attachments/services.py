@@ -6,6 +6,7 @@ browser sent; the name is only kept, cleaned, for the download.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import unicodedata
@@ -24,7 +25,7 @@ from helpdesk.attachments.archives import MIMETYPE_MAX, open_checked, read_small
 from helpdesk.attachments.models import Attachment
 from helpdesk.attachments.permissions import can_download
 from helpdesk.db import after_commit, after_rollback
-from helpdesk.errors import InvalidInput, NotFound, PayloadTooLarge
+from helpdesk.errors import InvalidInput, NotFound, PayloadTooLarge, StorageUnavailable
 from helpdesk.extensions import db
 from helpdesk.users.models import User
 
@@ -173,10 +174,10 @@ def store_upload(
     # a crash (kill -9) or a rollback leaves at most a staging file, which the sweep
     # (attachments.sweep) removes — never a file that looks stored but has no row.
     path = staging_path(stored_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "xb") as out:
             chunk = head
             while chunk:
@@ -197,6 +198,17 @@ def store_upload(
                 name=name,
                 ext=extension.upper(),
             )
+    except OSError as exc:
+        # Upload folder read-only, full, or gone: the person's text must not be lost
+        # to a generic error page; the form comes back with this message.
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        current_app.logger.warning("Cannot store an upload in %s: %s", upload_root(), exc)
+        raise StorageUnavailable(
+            "The server cannot store files right now; your text is kept. Try again "
+            "later or remove the attachment.",
+            field="attachments",
+        ) from exc
     except BaseException:
         path.unlink(missing_ok=True)
         raise
