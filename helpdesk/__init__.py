@@ -114,9 +114,12 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
         max_http_buffer_size=64 * 1024,
     )
-    from helpdesk import jobs, realtime, sla
+    from helpdesk import chat, jobs, notifications, realtime, sla, tickets
 
-    realtime.init_app(app)
+    realtime.init_app(app)  # the transport first; the features bind to it
+    notifications.init_app(app)
+    tickets.init_app(app)
+    chat.init_app(app)
     jobs.init_app(app)
     sla.init_app(app)
 

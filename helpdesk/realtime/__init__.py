@@ -1,8 +1,10 @@
-"""Socket.IO plumbing shared by chat, notifications and live tickets.
+"""Socket.IO transport shared by chat, notifications and live tickets.
 
-`init_app` is called by `create_app` after `socketio.init_app`; it builds the
-per-app state (presence store, local socket registry) and registers the
-handlers, signal receivers and template helpers.
+Transport only: connect/auth, rooms, presence, the socket boundary and emits
+after commit. `init_app` is called by `create_app` after `socketio.init_app`; it
+builds the per-app state (presence store, local socket registry) and binds the
+transport's own handlers. Each feature then binds its handlers and hooks from
+its own `init_app` (`helpdesk.chat`, `helpdesk.notifications`, `helpdesk.tickets`).
 """
 
 from __future__ import annotations
@@ -11,16 +13,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from helpdesk.realtime import hooks, state
+    from helpdesk.realtime import events, state, templating
+    from helpdesk.realtime.handlers import bind
+    from helpdesk.signals import user_sessions_revoked
 
     state.RealtimeState.install(app)
-    # Importing the modules fills the handler registry (once per process).
-    from helpdesk.chat import events as _chat_events  # noqa: F401
-    from helpdesk.notifications import events as _notification_events  # noqa: F401
-    from helpdesk.realtime import events as _realtime_events  # noqa: F401
-    from helpdesk.realtime.handlers import bind_all
-
-    bind_all()
-
-    hooks.connect_signals()
-    hooks.register_template_helpers(app)
+    bind(events)
+    # blinker keeps one connection per receiver, so repeated app creation is harmless.
+    user_sessions_revoked.connect(state.on_sessions_revoked, weak=False)
+    templating.register_template_helpers(app)

@@ -1,4 +1,7 @@
-"""Connect / disconnect, presence and ticket-page rooms."""
+"""Connect / disconnect and presence: the transport's own socket events.
+
+Features register theirs in their own events.py (chat, notifications, tickets).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,18 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from helpdesk.auth.session import must_enrol  # noqa: E402
-from helpdesk.errors import NotFound
 from helpdesk.extensions import socketio
 from helpdesk.realtime import permissions as perm
 from helpdesk.realtime import rooms
-from helpdesk.realtime.handlers import MAX_ID, best_effort, fresh_user, on, socket_event
+from helpdesk.realtime.handlers import best_effort, fresh_user, on, socket_event
 from helpdesk.realtime.presence import OFFLINE
-from helpdesk.realtime.services import presence_payload, viewer_list
-from helpdesk.realtime.state import SocketInfo, get_state, presence_rooms
-from helpdesk.tickets import services as tickets
+from helpdesk.realtime.rooms import presence_rooms
+from helpdesk.realtime.services import presence_payload
+from helpdesk.realtime.state import VIEW_LEFT, SocketInfo, get_state
+from helpdesk.realtime.templating import visible_statuses
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +89,8 @@ def on_disconnect(*_args: Any) -> None:
         return
     for target in list(info.views):
         best_effort(lambda t=target: state.presence.unview(info.sid, t))  # type: ignore[misc]
-        if target.startswith("ticket:"):
-            _announce_viewers(int(target.split(":")[1]))
+        for hook in VIEW_LEFT:
+            hook(target)
     before = best_effort(lambda: state.presence.status(info.user_id), OFFLINE)
     best_effort(lambda: state.presence.remove(info.sid, info.user_id))
     if not state.local_sids(user_id=info.user_id):
@@ -115,48 +118,4 @@ def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # 
 
 @socket_event("presence:query", {"user_ids": (list, 200)})
 def on_presence_query(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from helpdesk.realtime.hooks import visible_statuses
-
     return {"statuses": visible_statuses(user, data["user_ids"])}
-
-
-def _announce_viewers(ticket_id: int) -> None:
-    state = get_state()
-    target = rooms.ticket(ticket_id)
-    ids = best_effort(lambda: state.presence.viewers(target), set())
-    socketio.emit(
-        "ticket:viewers",
-        {"ticket_id": ticket_id, "viewers": viewer_list(ids)},
-        to=rooms.ticket_staff(ticket_id),
-    )
-
-
-@socket_event("ticket:watch", {"ticket_id": (int, MAX_ID)})
-def on_ticket_watch(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    ticket = tickets.get_ticket(user, data["ticket_id"])  # NotFound unless visible
-    if not perm.can_watch_ticket(user, ticket):
-        raise NotFound("No such ticket.")
-    join_room(rooms.ticket(ticket.id))
-    staff = perm.can_see_ticket_staff_room(user, ticket)
-    if staff:
-        join_room(rooms.ticket_staff(ticket.id))
-    target = rooms.ticket(ticket.id)
-    sock.views.add(target)
-    state = get_state()
-    best_effort(lambda: state.presence.view(sock.sid, user.id, target))
-    _announce_viewers(ticket.id)
-    return {"staff": staff}
-
-
-@socket_event("ticket:unwatch", {"ticket_id": (int, MAX_ID)})
-def on_ticket_unwatch(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    ticket_id = data["ticket_id"]
-    target = rooms.ticket(ticket_id)
-    leave_room(target)
-    leave_room(rooms.ticket_staff(ticket_id))
-    if target in sock.views:
-        sock.views.discard(target)
-        state = get_state()
-        best_effort(lambda: state.presence.unview(sock.sid, target))
-        _announce_viewers(ticket_id)
-    return {}

@@ -13,6 +13,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from flask import g, request
@@ -20,8 +21,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from helpdesk.errors import HelpdeskError, InvalidInput
-from helpdesk.extensions import db, socketio
+from helpdesk.extensions import socketio
 from helpdesk.realtime.state import SocketInfo, get_state
+from helpdesk.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,11 @@ def on(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-def bind_all() -> None:
+def bind(module: ModuleType) -> None:
+    """Bind the handlers defined in `module` (a feature's events.py) to this app's server."""
     for name, fn in REGISTRY:
-        socketio.on(name)(fn)
+        if fn.__module__ == module.__name__:
+            socketio.on(name)(fn)
 
 
 def fresh_user() -> None:
@@ -108,16 +112,14 @@ def socket_event(
                     state.close(sock.sid, "revoked")
                 return {"ok": False, "error": _("Your session has ended; please sign in again.")}
             try:
-                data = validate(payload, schema) if schema is not None else {}
-                if activity:
-                    sock.last_activity = time.time()
-                result = fn(current_user._get_current_object(), sock, data)
-                db.session.commit()
+                with unit_of_work():  # commit once; roll back on any error
+                    data = validate(payload, schema) if schema is not None else {}
+                    if activity:
+                        sock.last_activity = time.time()
+                    result = fn(current_user._get_current_object(), sock, data)
             except HelpdeskError as exc:
-                db.session.rollback()
                 return {"ok": False, "error": str(exc.message), "field": exc.field}
             except Exception:
-                db.session.rollback()
                 log.exception("socket handler %s failed", name)
                 return {"ok": False, "error": _("Something went wrong; please try again.")}
             return {"ok": True, **(result or {})}

@@ -1,14 +1,13 @@
-"""Pure predicates for the socket layer."""
+"""Pure predicates of the socket transport (which origins may connect).
+
+Who may join a feature's rooms is that feature's own predicate
+(e.g. `tickets.permissions.can_watch_ticket`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
-
-from helpdesk.tickets.models import Ticket
-from helpdesk.tickets.permissions import can_see_internal, can_view_ticket
-from helpdesk.users.models import User
 
 
 def same_origins(environ: Mapping[str, Any]) -> set[str]:
@@ -41,12 +40,3 @@ def origin_allowed(origin: str | None, environ: Mapping[str, Any], extra: Iterab
         if f"{parts.scheme}://{parts.netloc}".lower() not in allowed:
             return False
     return True
-
-
-def can_watch_ticket(user: User, ticket: Ticket) -> bool:
-    return can_view_ticket(user, ticket)
-
-
-def can_see_ticket_staff_room(user: User, ticket: Ticket) -> bool:
-    """Internal notes and the list of viewers are for staff who may see the ticket."""
-    return can_view_ticket(user, ticket) and can_see_internal(user)

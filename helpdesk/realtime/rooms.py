@@ -1,4 +1,4 @@
-"""Room names. Every join goes through `helpdesk.realtime.events` after a permission check."""
+"""Room names. Every join goes through a socket handler after a permission check."""
 
 from __future__ import annotations
 
@@ -27,3 +27,8 @@ def conversation(conversation_id: int) -> str:
 def session(session_key: str) -> str:
     """Every socket opened with one login session (so a logout can close them)."""
     return f"session:{session_key}"
+
+
+def presence_rooms(is_staff: bool) -> list[str]:
+    """Who may see a person's presence: staff see everyone; users see staff only."""
+    return [STAFF, USERS] if is_staff else [STAFF]

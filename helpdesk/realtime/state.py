@@ -9,10 +9,10 @@ logout of that session in any process (its LoginSession row is gone).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from helpdesk.extensions import db, socketio
-from helpdesk.realtime import rooms
+from helpdesk.realtime import services
 from helpdesk.realtime.presence import (
     OFFLINE,
     LocalSocket,
@@ -28,8 +28,40 @@ from helpdesk.realtime.presence import (
     PresenceStore,
     RedisPresence,
 )
+from helpdesk.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
+
+# What features add to the transport (filled by their init_app, once per process):
+# checks the loop runs over this process's sockets each round (e.g. leave the room
+# of a ticket the person may no longer see), and what to do when a socket that
+# viewed a room goes away (e.g. tell the ticket's staff who is still viewing).
+ROOM_CHECKS: list[Callable[[RealtimeState, list[SocketInfo]], None]] = []
+VIEW_LEFT: list[Callable[[str], None]] = []
+
+
+def register_room_check(check: Callable[[RealtimeState, list[SocketInfo]], None]) -> None:
+    if check not in ROOM_CHECKS:
+        ROOM_CHECKS.append(check)
+
+
+def register_view_left(hook: Callable[[str], None]) -> None:
+    if hook not in VIEW_LEFT:
+        VIEW_LEFT.append(hook)
+
+
+def on_sessions_revoked(user: Any, **kwargs: Any) -> None:
+    """Logout ends that session's sockets; deactivation, role change or password reset
+    end all of the person's (the session_version moved).
+
+    Sent after commit, so the database already says which sessions ended: this
+    process closes its sockets now; every other process sees the same on its next
+    check (REALTIME_CHECK_SECONDS).
+    """
+    try:
+        get_state().check_sessions_now(user.id)
+    except Exception:
+        log.exception("could not close the sockets of user %s", user.id)
 
 
 @dataclass
@@ -158,7 +190,8 @@ class RealtimeState:
         except Exception:
             log.warning("presence heartbeat failed (Redis down?)", exc_info=True)
         self._close_ended_sessions(local)
-        self._leave_lost_tickets(local)
+        for check in ROOM_CHECKS:
+            check(self, local)
         self._flush_offline()
 
     def _close_ended_sessions(self, local: list[SocketInfo]) -> None:
@@ -199,41 +232,6 @@ class RealtimeState:
             elif now - s.last_activity > idle or now - s.login_at > absolute:
                 self.close(s.sid, "expired")
 
-    def _leave_lost_tickets(self, local: list[SocketInfo]) -> None:
-        """A ticket reassigned away from a technician: their open page stops hearing it."""
-        from helpdesk.realtime.permissions import can_see_ticket_staff_room, can_watch_ticket
-        from helpdesk.tickets.models import Ticket
-        from helpdesk.users.models import User
-
-        watching = [
-            (s, int(v.split(":")[1])) for s in local for v in s.views if v.startswith("ticket:")
-        ]
-        if not watching:
-            return
-        users = {
-            u.id: u
-            for u in db.session.scalars(
-                select(User).where(User.id.in_({s.user_id for s, _ in watching}))
-            )
-        }
-        tickets = {
-            t.id: t
-            for t in db.session.scalars(
-                select(Ticket).where(Ticket.id.in_({tid for _, tid in watching}))
-            )
-        }
-        for sock, tid in watching:
-            user, ticket = users.get(sock.user_id), tickets.get(tid)
-            if user is None or ticket is None or not can_watch_ticket(user, ticket):
-                for room in (rooms.ticket(tid), rooms.ticket_staff(tid)):
-                    socketio.server.leave_room(sock.sid, room, namespace="/")
-                sock.views.discard(rooms.ticket(tid))
-                with contextlib.suppress(Exception):
-                    self.presence.unview(sock.sid, rooms.ticket(tid))
-            elif not can_see_ticket_staff_room(user, ticket):
-                socketio.server.leave_room(sock.sid, rooms.ticket_staff(tid), namespace="/")
-        db.session.rollback()
-
     def check_sessions_now(self, user_id: int) -> None:
         """Right after a logout/revocation in this process: close its sockets at once."""
         with self._lock:
@@ -249,8 +247,6 @@ class RealtimeState:
             log.warning("could not close socket %s", sid, exc_info=True)
 
     def _flush_offline(self) -> None:
-        from helpdesk.realtime import services
-
         now = time.monotonic()
         with self._lock:
             due = [(uid, staff) for uid, (t, staff) in self.pending_offline.items() if t <= now]
@@ -263,13 +259,9 @@ class RealtimeState:
             except Exception:
                 log.warning("presence lookup failed", exc_info=True)
                 continue
-            services.went_offline(uid, is_staff)
+            with unit_of_work():  # the checker loop is a boundary of its own
+                services.went_offline(uid, is_staff)
 
 
 def get_state(app: Any = None) -> RealtimeState:
     return (app or current_app).extensions["helpdesk_realtime"]
-
-
-def presence_rooms(is_staff: bool) -> list[str]:
-    """Who may see a person's presence: staff see everyone; users see staff only."""
-    return [rooms.STAFF, rooms.USERS] if is_staff else [rooms.STAFF]

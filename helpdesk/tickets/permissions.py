@@ -108,3 +108,13 @@ def can_edit_category(user: User, ticket: Ticket) -> bool:
 
 def can_manage_categories(user: User) -> bool:
     return user.role == Role.ADMIN
+
+
+def can_watch_ticket(user: User, ticket: Ticket) -> bool:
+    """May hear a ticket page's live changes (its public socket room)."""
+    return can_view_ticket(user, ticket)
+
+
+def can_see_ticket_staff_room(user: User, ticket: Ticket) -> bool:
+    """Internal notes and the list of viewers are for staff who may see the ticket."""
+    return can_view_ticket(user, ticket) and can_see_internal(user)

@@ -1,10 +1,9 @@
-"""Signal receivers and template helpers of the real-time layer."""
+"""Template helpers of the real-time layer: presence the viewer may know, unread counters."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from flask import Flask, g
 from flask_login import current_user
@@ -13,38 +12,18 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.realtime.presence import OFFLINE
 from helpdesk.realtime.state import get_state
-from helpdesk.signals import ticket_event, user_sessions_revoked
 from helpdesk.users.models import User
 
 log = logging.getLogger(__name__)
 
 
-def _on_ticket_event(ticket: Any, **kwargs: Any) -> None:
-    from helpdesk.notifications.services import on_ticket_event
-    from helpdesk.realtime.services import ticket_changed
-
-    on_ticket_event(ticket, **kwargs)
-    ticket_changed(ticket, kwargs["event"])
+# Navbar counters ("notifications", "chat"), each registered by its own feature's
+# init_app so the transport does not import the features.
+UNREAD_COUNTERS: dict[str, Callable[[User], int]] = {}
 
 
-def _on_sessions_revoked(user: User, **kwargs: Any) -> None:
-    """Logout ends that session's sockets; deactivation, role change or password reset
-    end all of the person's (the session_version moved).
-
-    Sent after commit, so the database already says which sessions ended: this
-    process closes its sockets now; every other process sees the same on its next
-    check (REALTIME_CHECK_SECONDS).
-    """
-    try:
-        get_state().check_sessions_now(user.id)
-    except Exception:
-        log.exception("could not close the sockets of user %s", user.id)
-
-
-def connect_signals() -> None:
-    # blinker keeps one connection per receiver, so repeated app creation is harmless.
-    ticket_event.connect(_on_ticket_event, weak=False)
-    user_sessions_revoked.connect(_on_sessions_revoked, weak=False)
+def register_unread_counter(name: str, count: Callable[[User], int]) -> None:
+    UNREAD_COUNTERS[name] = count
 
 
 def visible_statuses(viewer: User, user_ids: Iterable[int]) -> dict[int, str]:
@@ -95,13 +74,10 @@ def register_template_helpers(app: Flask) -> None:
     def realtime_unread() -> dict[str, int]:
         """Bell and chat counters for the navbar (so they are right right after a reload)."""
         if not current_user.is_authenticated:
-            return {"notifications": 0, "chat": 0}
+            return dict.fromkeys(UNREAD_COUNTERS, 0)
         if "realtime_unread" not in g:
-            from helpdesk.chat.services import unread_total
-            from helpdesk.notifications.services import unread_count
-
             user = current_user._get_current_object()
-            g.realtime_unread = {"notifications": unread_count(user), "chat": unread_total(user)}
+            g.realtime_unread = {name: count(user) for name, count in UNREAD_COUNTERS.items()}
         return g.realtime_unread
 
     app.jinja_env.globals.update(
