@@ -70,6 +70,7 @@ bench-load: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy helpdesk
 
 format: install
 	$(BIN)/ruff format .

@@ -86,7 +86,9 @@ def register_commands(app: Flask) -> None:
 def run(host: str, port: int, debug: bool, worker: bool) -> None:
     """Serve the app (with Socket.IO) and a background worker, for development or a
     small team."""
-    serve(current_app._get_current_object(), host, port, debug, worker)  # type: ignore[attr-defined]
+    from helpdesk.extensions import current_app_object
+
+    serve(current_app_object(), host, port, debug, worker)
 
 
 def serve(app: Flask, host: str, port: int, debug: bool = False, worker: bool = True) -> None:

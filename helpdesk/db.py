@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, SmallInteger, event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
 
 
 # Every MySQL/MariaDB table is utf8mb4 whatever the server default is.
-MYSQL_TABLE_ARGS: dict[str, str] = {
+MYSQL_TABLE_ARGS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_unicode_ci",
@@ -99,12 +99,21 @@ def oldest_ids(
     )
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched.
+
+    `Session.execute` is typed as returning a plain Result, but for a DML
+    statement it is a CursorResult, which carries the count.
+    """
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def after_commit(session: Session | scoped_session[Any], callback: Callable[[], None]) -> None:
     """Run `callback` after the current transaction commits; drop it on rollback."""
     session.info.setdefault("after_commit", []).append(callback)
 
 
-def after_rollback(session: Session, callback: Callable[[], None]) -> None:
+def after_rollback(session: Session | scoped_session[Any], callback: Callable[[], None]) -> None:
     """Undo an outside effect (a file written) if the transaction rolls back."""
     session.info.setdefault("after_rollback", []).append(callback)
 

@@ -11,9 +11,9 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 
 from helpdesk.db import utcnow
 from helpdesk.extensions import db
@@ -121,6 +121,11 @@ LAST = [
 
 def _next_id(model: Any) -> int:
     return int(db.session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0) + 1
+
+
+def _table(model: Any) -> Table:
+    """The model's table (typed as a plain FromClause on the declarative class)."""
+    return cast(Table, model.__table__)
 
 
 def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
@@ -328,10 +333,10 @@ def seed(
                 comment_id += 1
                 event_id += 1
             ticket_id += 1
-        db.session.execute(insert(Ticket.__table__), tickets)
+        db.session.execute(insert(_table(Ticket)), tickets)
         if comments:
-            db.session.execute(insert(Comment.__table__), comments)
-        db.session.execute(insert(TicketEvent.__table__), events)
+            db.session.execute(insert(_table(Comment)), comments)
+        db.session.execute(insert(_table(TicketEvent)), events)
         db.session.commit()
         totals["tickets"] += len(tickets)
         totals["comments"] += len(comments)

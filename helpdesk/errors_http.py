@@ -6,7 +6,7 @@ import contextlib
 import math
 import time
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -53,7 +53,7 @@ def rollback_quietly() -> None:
             db.session.remove()
 
 
-def error_response(status: int, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, message: str):
     rollback_quietly()
     if wants_json():
         return jsonify(error=status, message=message), status
@@ -75,7 +75,7 @@ def plain_page(**context: object) -> str:
     return current_app.jinja_env.get_template("errors/plain.html").render(**context)
 
 
-def unavailable_response(exc: BaseException):  # type: ignore[no-untyped-def]
+def unavailable_response(exc: BaseException):
     """503 + Retry-After and a page made without the database (its own template)."""
     g.database_down = True
     rollback_quietly()
@@ -87,6 +87,7 @@ def unavailable_response(exc: BaseException):  # type: ignore[no-untyped-def]
         "The help desk is briefly unavailable. Nothing you sent was lost: if you were "
         "saving something, check it in a moment and try again."
     )
+    body: Response | str
     if wants_json():
         body, status = jsonify(error=503, message=message), 503
     else:
@@ -105,7 +106,7 @@ def _one_line(exc: BaseException) -> str:
 
 def register(app: Flask) -> None:
     @app.errorhandler(HelpdeskError)
-    def _domain(exc: HelpdeskError):  # type: ignore[no-untyped-def]
+    def _domain(exc: HelpdeskError):
         body, code = error_response(
             exc.status_code, exc.message or _titles().get(exc.status_code, "")
         )
@@ -115,13 +116,13 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError):
         return error_response(
             400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
         )
 
     @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+    def _too_large(exc: RequestEntityTooLarge):
         return error_response(
             413,
             _(
@@ -131,7 +132,7 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException):
         status = exc.code or 500
         if status == 429:
             return _too_many(exc)
@@ -142,7 +143,7 @@ def register(app: Flask) -> None:
         }
         return error_response(status, messages.get(status, exc.description or ""))
 
-    def _too_many(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _too_many(exc: HTTPException):
         """429 with Retry-After (seconds) and a message that says how long to wait."""
         from helpdesk.extensions import limiter
 
@@ -164,7 +165,7 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception):
         if database_unavailable(exc):
             return unavailable_response(exc)
         app.logger.exception("Unhandled error")

@@ -55,7 +55,7 @@ class IdConverter(IntegerConverter):
                          MAX_ID if max is None else max, signed)  # fmt: skip
 
 
-class CleanMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+class CleanMultiDict(ImmutableMultiDict):
     """Query-string and form values cleaned as they are parsed.
 
     A multipart part without a name (``Content-Disposition: garbage``) has the key

@@ -27,7 +27,7 @@ from helpdesk.users.models import User
 
 
 @event.listens_for(db.metadata, "after_create")
-def _database_objects(target, connection, **kw):  # type: ignore[no-untyped-def]
+def _database_objects(target, connection, **kw):
     """Full-text index and counter triggers for `db.create_all()` (migrations 0002/0006 otherwise)."""
     search.install(connection)
     counters.install(connection)

@@ -57,7 +57,7 @@ def dt(value: datetime | None, fmt: str = "medium") -> str:
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments replaced (None removes one)."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

@@ -14,7 +14,7 @@ from helpdesk.users.models import User
 
 def current_actor() -> User:
     """The signed-in person as a real model object, ready to hand to a service."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def form_error(form: Any, exc: HelpdeskError) -> None:

@@ -21,10 +21,10 @@ from helpdesk.web import form_error
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def admin_required(view):  # type: ignore[no-untyped-def]
+def admin_required(view):
     @wraps(view)
     @login_required
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args, **kwargs):
         if not current_user.is_admin:
             abort(403)
         return view(*args, **kwargs)
@@ -34,13 +34,13 @@ def admin_required(view):  # type: ignore[no-untyped-def]
 
 @bp.route("/")
 @admin_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     return redirect(url_for("admin.users_list"))
 
 
 @bp.route("/users")
 @admin_required
-def users_list():  # type: ignore[no-untyped-def]
+def users_list():
     people = users.list_users(
         _actor(), q=request.args.get("q", ""), role=request.args.get("role", "")
     )
@@ -49,7 +49,7 @@ def users_list():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @admin_required
-def user_new():  # type: ignore[no-untyped-def]
+def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
@@ -75,7 +75,7 @@ def user_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
-def user_edit(user_id: int):  # type: ignore[no-untyped-def]
+def user_edit(user_id: int):
     user = users.get_user(user_id)
     form = UserEditForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
@@ -110,7 +110,7 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @admin_required
-def user_reset_password(user_id: int):  # type: ignore[no-untyped-def]
+def user_reset_password(user_id: int):
     user = users.get_user(user_id)
     form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
@@ -166,7 +166,7 @@ def user_sessions_end(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @admin_required
-def user_set_active(user_id: int):  # type: ignore[no-untyped-def]
+def user_set_active(user_id: int):
     user = users.get_user(user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -181,7 +181,7 @@ def user_set_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/categories", methods=["GET", "POST"])
 @admin_required
-def categories():  # type: ignore[no-untyped-def]
+def categories():
     form = CategoryForm()
     if form.validate_on_submit():
         try:
@@ -202,7 +202,7 @@ def categories():  # type: ignore[no-untyped-def]
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 @admin_required
-def category_edit(category_id: int):  # type: ignore[no-untyped-def]
+def category_edit(category_id: int):
     category = tickets.get_category(category_id)
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
@@ -227,7 +227,7 @@ def category_edit(category_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/categories/<int:category_id>/delete", methods=["POST"])
 @admin_required
-def category_delete(category_id: int):  # type: ignore[no-untyped-def]
+def category_delete(category_id: int):
     category = tickets.get_category(category_id)
     if not EmptyForm().validate_on_submit():
         abort(400)

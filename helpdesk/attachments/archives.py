@@ -39,7 +39,8 @@ class ArchiveLimits:
 def _declared_entry_count(path: Path) -> int | None:
     # The end-of-central-directory record (zip64 aware) says how many entries follow, so
     # a directory of a million empty names is refused before zipfile builds a million
-    # ZipInfo objects. zipfile keeps the reader private but has had it since Python 2.
+    # ZipInfo objects. zipfile keeps the reader private but has had it since Python 2
+    # (so the type stubs do not declare it: the two ignores below).
     with open(path, "rb") as handle:
         record = zipfile._EndRecData(handle)  # type: ignore[attr-defined]
     if record is None:

@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 from helpdesk.users.models import User
 
 
-class Attachment(db.Model):
+class Attachment(Base):
     __tablename__ = "attachments"
     __table_args__ = (Index("ix_attachments_ticket_id_id", "ticket_id", "id"), MYSQL_TABLE_ARGS)
 

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import filetype
 from flask import current_app
@@ -57,7 +57,7 @@ class Upload:
     """What a view hands over: the browser's file name and a readable stream."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 def upload_root() -> Path:

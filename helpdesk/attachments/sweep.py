@@ -52,7 +52,8 @@ def _known(names: list[str]) -> set[str]:
 
 
 def _files(root: Path) -> tuple[list[Path], list[Path]]:
-    staged, placed = [], []
+    staged: list[Path] = []
+    placed: list[Path] = []
     staging = root / STAGING_DIR
     if staging.is_dir():
         staged = [p for p in staging.iterdir() if p.is_file() and _STORED_NAME.fullmatch(p.name)]

@@ -17,7 +17,7 @@ bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 
 @bp.route("/<int:attachment_id>")
 @login_required
-def download(attachment_id: int):  # type: ignore[no-untyped-def]
+def download(attachment_id: int):
     attachment, path = get_for_download(current_user._get_current_object(), attachment_id)
     inline = attachment.content_type in INLINE_TYPES
     response = send_file(

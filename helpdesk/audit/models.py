@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 from helpdesk.users.models import User
 
 
-class AuditLog(db.Model):
+class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_action_id", "action", "id"),

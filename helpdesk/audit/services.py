@@ -46,7 +46,7 @@ def audit_query(
     since: datetime | None = None,
     until: datetime | None = None,
     before: int | None = None,
-) -> Select[tuple[AuditLog]]:
+) -> Select[AuditLog]:
     """Newest first; `before` is the keyset cursor (an id). `action` ending in "." or
     "*" matches a family (e.g. "auth." for every sign-in event); `until` is exclusive."""
     if not actor.is_admin:

@@ -31,7 +31,7 @@ def _day(name: str) -> datetime | None:
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     if not current_user.is_admin:
         abort(403)
     filters = {

@@ -13,11 +13,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 
-class LoginSession(db.Model):
+class LoginSession(Base):
     __tablename__ = "login_sessions"
     __table_args__ = (
         Index("ix_login_sessions_user_id", "user_id"),

@@ -77,7 +77,7 @@ def is_api_request() -> bool:
 
 
 @login_manager.unauthorized_handler
-def _unauthorized():  # type: ignore[no-untyped-def]
+def _unauthorized():
     if is_api_request():
         return jsonify(error=401, message=_("Your session has ended; please sign in again.")), 401
     flash(_("Please sign in to continue."), "info")
@@ -133,11 +133,11 @@ def remaining_seconds() -> dict[str, int]:
 
 def register(app: Flask) -> None:
     @app.context_processor
-    def _session_clock():  # type: ignore[no-untyped-def]
+    def _session_clock():
         return {"session_remaining": remaining_seconds}
 
     @app.before_request
-    def _enforce_session():  # type: ignore[no-untyped-def]
+    def _enforce_session():
         # Flask-Login caches the user on `g`, which lives as long as the app context: when
         # an outer app context is already pushed (tests, CLI-driven requests) it would carry
         # one request's user into the next. Each request loads its own.

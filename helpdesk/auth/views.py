@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -71,11 +72,11 @@ def _login_user_key() -> str:
     return f"{_key_prefix()}:login-user:{who}"
 
 
-def _limit(key: str):  # type: ignore[no-untyped-def]
+def _limit(key: str):
     return lambda: str(current_app.config.get(key) or "")
 
 
-def _failed_login(response) -> bool:  # type: ignore[no-untyped-def]
+def _failed_login(response) -> bool:
     return bool(response.status_code == 401)
 
 
@@ -90,7 +91,7 @@ def _record_lockout(limit: RequestLimit) -> None:
     db.session.commit()
 
 
-_login_limits = {
+_login_limits: dict[str, Any] = {
     "methods": ["POST"],
     "deduct_when": _failed_login,
     "on_breach": _record_lockout,
@@ -102,15 +103,15 @@ _login_limits = {
     _limit("LOGIN_LIMIT_PER_IP"),
     key_func=_login_ip_key,
     meta_limits=[_limit("LOGIN_LOCKOUT_HOUR"), _limit("LOGIN_LOCKOUT_DAY")],
-    **_login_limits,  # type: ignore[arg-type]
+    **_login_limits,
 )
 @limiter.limit(
     _limit("LOGIN_LIMIT_PER_USER"),
     key_func=_login_user_key,
     meta_limits=[_limit("LOGIN_LOCKOUT_HOUR"), _limit("LOGIN_LOCKOUT_DAY")],
-    **_login_limits,  # type: ignore[arg-type]
+    **_login_limits,
 )
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     if request.args.get("expired") == "1" and not session.get("_flashes"):
@@ -140,7 +141,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     user = current_user._get_current_object() if current_user.is_authenticated else None
     if user is not None:
         record("auth.logout", actor=user, ip=request.remote_addr)
@@ -156,7 +157,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/session/keepalive", methods=["POST"])
 @login_required
-def keepalive():  # type: ignore[no-untyped-def]
+def keepalive():
     """ "Stay signed in": the request itself refreshed the idle clock (auth/session.py);
     the answer tells every tab the new deadlines."""
     return jsonify(remaining_seconds())
@@ -164,14 +165,14 @@ def keepalive():  # type: ignore[no-untyped-def]
 
 @bp.route("/session/status")
 @login_required
-def session_status():  # type: ignore[no-untyped-def]
+def session_status():
     """Read-only: the deadlines as the server sees them (never extends the session)."""
     return jsonify(remaining_seconds())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password():  # type: ignore[no-untyped-def]
+def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:

@@ -27,7 +27,7 @@ def _recipient_has_chat_open(conversation_id: int, recipient_id: int) -> bool:
 
 
 @socket_event("chat:open", CONV, activity=True)
-def on_open(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_open(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     target = rooms.conversation(conv.id)
     join_room(target)
@@ -38,7 +38,7 @@ def on_open(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # 
 
 
 @socket_event("chat:close", CONV)
-def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     target = rooms.conversation(data["conversation_id"])
     leave_room(target)
     sock.views.discard(target)
@@ -47,7 +47,7 @@ def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  #
 
 
 @socket_event("chat:send", {**CONV, "body": (str, BODY_CAP)}, activity=True)
-def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     other = conv.other(user)
     msg = services.send_message(
@@ -60,7 +60,7 @@ def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # 
 
 
 @socket_event("chat:typing", CONV)
-def on_typing(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_typing(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     if not get_limiter().hit("30 per 10 seconds", "typing", user.id):
         return {}
@@ -74,6 +74,6 @@ def on_typing(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  
 
 
 @socket_event("chat:read", {**CONV, "message_id": (int, MAX_ID)}, activity=True)
-def on_read(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_read(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     return {"read_upto": services.mark_read(user, conv, data["message_id"])}

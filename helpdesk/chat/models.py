@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 from helpdesk.users.models import User
 
 
-class Conversation(db.Model):
+class Conversation(Base):
     """A pair stored in id order (low, high) so the pair is unique whatever who starts it.
 
     Each side's read pointer lives here: unread = messages from the other side
@@ -49,7 +48,7 @@ class Conversation(db.Model):
         return self.low_last_read_id if user_id == self.low_user_id else self.high_last_read_id
 
 
-class Message(db.Model):
+class Message(Base):
     __tablename__ = "messages"
     # History pages walk (conversation_id, id) backwards.
     __table_args__ = (

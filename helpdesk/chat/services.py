@@ -218,14 +218,14 @@ def mark_read(actor: User, conversation: Conversation, message_id: int | None = 
     return upto
 
 
-def _my_pointer(user_id: int):  # type: ignore[no-untyped-def]
+def _my_pointer(user_id: int):
     return case(
         (Conversation.low_user_id == user_id, Conversation.low_last_read_id),
         else_=Conversation.high_last_read_id,
     )
 
 
-def _member(user_id: int):  # type: ignore[no-untyped-def]
+def _member(user_id: int):
     return or_(Conversation.low_user_id == user_id, Conversation.high_user_id == user_id)
 
 

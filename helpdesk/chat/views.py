@@ -20,19 +20,19 @@ bp = Blueprint("chat", __name__, url_prefix="/chat")
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     return _render(None)
 
 
 @bp.route("/<int:conversation_id>")
 @login_required
-def conversation(conversation_id: int):  # type: ignore[no-untyped-def]
+def conversation(conversation_id: int):
     # GET changes nothing: the page's socket marks the messages read (chat:open)
     # once they are really on screen.
     return _render(services.get_conversation(_actor(), conversation_id))
 
 
-def _render(conv, form: MessageForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render(conv, form: MessageForm | None = None, status: int = 200):
     actor = _actor()
     rows = services.conversations_for(actor)
     page = services.history(actor, conv) if conv else None
@@ -53,7 +53,7 @@ def _render(conv, form: MessageForm | None = None, status: int = 200):  # type: 
 
 @bp.route("/start", methods=["POST"])
 @login_required
-def start():  # type: ignore[no-untyped-def]
+def start():
     form = StartChatForm()
     if not form.validate_on_submit():
         abort(400)
@@ -66,7 +66,7 @@ def start():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:conversation_id>/messages")
 @login_required
-def messages(conversation_id: int):  # type: ignore[no-untyped-def]
+def messages(conversation_id: int):
     """Older messages as JSON, for scrolling up (keyset on id)."""
     actor = _actor()
     conv = services.get_conversation(actor, conversation_id)
@@ -82,7 +82,7 @@ def messages(conversation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:conversation_id>/messages", methods=["POST"])
 @login_required
-def send(conversation_id: int):  # type: ignore[no-untyped-def]
+def send(conversation_id: int):
     """Without JavaScript (or a socket) the composer still works as a form."""
     actor = _actor()
     conv = services.get_conversation(actor, conversation_id)

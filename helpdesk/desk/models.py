@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import utcnow
-from helpdesk.extensions import db
+from helpdesk.db import Base, utcnow
 
 
-class DeskSetting(db.Model):
+class DeskSetting(Base):
     __tablename__ = "desk_settings"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -6,7 +6,6 @@ import importlib
 import logging
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 
@@ -30,10 +29,11 @@ from flask.cli import with_appcontext
 @with_appcontext
 def worker(workers: int, modules: tuple[str, ...], parent_pid: int | None) -> None:
     """Run background tasks and the periodic schedule until Ctrl+C."""
+    from helpdesk.extensions import current_app_object
     from helpdesk.jobs.queue import backend
     from helpdesk.jobs.worker import run_consumer
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app_object()
     if backend(app) == "immediate":
         raise click.ClickException(
             "JOBS_BACKEND=immediate runs every task inline where it is enqueued; a worker "

@@ -11,11 +11,10 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 
-class JobWorker(db.Model):
+class JobWorker(Base):
     """One running `helpdesk worker` (host:pid), touched every few seconds."""
 
     __tablename__ = "job_workers"
@@ -28,7 +27,7 @@ class JobWorker(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class JobSchedule(db.Model):
+class JobSchedule(Base):
     """The last minute a periodic task was claimed for: several workers' schedulers
     all see the same minute, and only the one whose conditional UPDATE moves
     `last_slot` forward enqueues it."""
@@ -40,7 +39,7 @@ class JobSchedule(db.Model):
     last_slot: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class JobFailure(db.Model):
+class JobFailure(Base):
     """A task that raised on its last try (after its retries), with the error."""
 
     __tablename__ = "job_failures"

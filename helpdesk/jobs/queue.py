@@ -33,8 +33,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.config import ConfigError
-from helpdesk.db import after_commit, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import after_commit, rowcount, utcnow
+from helpdesk.extensions import current_app_object, db
 from helpdesk.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class _AppQueue:
             self._storage.close()
 
 
-class _SqliteQueue(SqliteStorage):  # type: ignore[misc]
+class _SqliteQueue(SqliteStorage):
     """Huey's SQLite storage with the app database's durability: WAL with
     synchronous=NORMAL (no fsync per enqueue; a power cut may lose the last few
     signals, which the sweeps send again from the database)."""
@@ -105,7 +105,7 @@ class _SqliteQueue(SqliteStorage):  # type: ignore[misc]
         return conn
 
 
-class _PlainArgsTask(TaskWrapper):  # type: ignore[misc]
+class _PlainArgsTask(TaskWrapper):
     """Enqueueing checks the arguments: ids and plain values, never ORM objects
     (a row read in the web process is stale by the time the worker runs)."""
 
@@ -134,7 +134,7 @@ def _check_plain(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> No
             raise TypeError(f"task {name} takes ids and plain values, not {type(value).__name__}")
 
 
-class AppHuey(Huey):  # type: ignore[misc]
+class AppHuey(Huey):
     def __init__(self) -> None:
         self.bound_app: Flask | None = None
         self._fallback: BaseStorage = MemoryStorage("helpdesk-unbound")
@@ -144,14 +144,14 @@ class AppHuey(Huey):  # type: ignore[misc]
 
     def app(self) -> Flask | None:
         if has_app_context() and EXTENSION in current_app.extensions:
-            return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+            return current_app_object()
         return self.bound_app
 
     def _queue(self) -> _AppQueue | None:
         app = self.app()
         return app.extensions[EXTENSION] if app is not None else None
 
-    @property  # type: ignore[override]
+    @property
     def storage(self) -> BaseStorage:
         queue = self._queue()
         return queue.storage if queue is not None else self._fallback
@@ -160,7 +160,7 @@ class AppHuey(Huey):  # type: ignore[misc]
     def storage(self, value: BaseStorage) -> None:
         self._fallback = value  # Huey's own constructor sets one; the apps' win
 
-    @property  # type: ignore[override]
+    @property
     def _immediate(self) -> bool:
         queue = self._queue()
         return queue is not None and queue.backend == "immediate"
@@ -283,7 +283,7 @@ def enqueue_after_commit(fn: Callable[..., Any] | str, *args: Any) -> None:
     _check_plain(label, args, {})
     if isinstance(fn, str):
         task_by_name(fn)  # an unknown name fails here, in the caller, not after commit
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app_object()
 
     def enqueue() -> None:
         try:
@@ -300,7 +300,7 @@ def enqueue_after_commit(fn: Callable[..., Any] | str, *args: Any) -> None:
 
 def task_by_name(name: str) -> type[Any]:
     try:
-        return huey._registry.string_to_task(name)  # type: ignore[no-any-return]
+        return huey._registry.string_to_task(name)
     except Exception:
         raise LookupError(
             f"no task {name!r}: is its module listed in helpdesk/jobs/registry.py?"
@@ -332,7 +332,7 @@ def claim_slot(name: str, slot: datetime) -> bool:
                 .values(last_slot=slot)
                 .execution_options(synchronize_session=False)
             )
-            if moved.rowcount:  # type: ignore[attr-defined]
+            if rowcount(moved):
                 return True
             if db.session.get(JobSchedule, name) is not None:
                 return False  # another worker took this minute

@@ -16,7 +16,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @login_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard():
     """The page shell; static/js/dashboard.js fetches the figures from dashboard_data."""
     actor = current_user._get_current_object()
     recent = tickets.list_tickets(actor, tickets.TicketFilters(sort="updated"), limit=10).items
@@ -31,7 +31,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.route("/dashboard/data")
 @login_required
-def dashboard_data():  # type: ignore[no-untyped-def]
+def dashboard_data():
     actor = current_user._get_current_object()
     try:
         days = int(request.args.get("days", reports.DEFAULT_TREND_DAYS))
@@ -43,7 +43,7 @@ def dashboard_data():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     """Each dependency's state. 503 only when the database is down (nothing works);
     Redis down is "degraded": pages work, real time between processes does not."""
     checks = {"database": _database_state()}

@@ -10,11 +10,11 @@ from helpdesk.realtime.state import SocketInfo
 
 
 @socket_event("notifications:read", {"id": (int, MAX_ID)})
-def on_read(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_read(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     services.mark_read(user, data["id"])
     return {}
 
 
 @socket_event("notifications:count")
-def on_count(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_count(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     return {"unread": services.unread_count(user)}

@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 from helpdesk.users.models import User
 
 
@@ -24,7 +23,7 @@ class NotificationKind(str, enum.Enum):
     SLA_BREACHED = "sla_breached"  # a service-level target of a ticket was breached
 
 
-class Notification(db.Model):
+class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_id_id", "user_id", "id"),

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from helpdesk.db import utcnow
+from helpdesk.db import rowcount, utcnow
 from helpdesk.errors import NotFound
 from helpdesk.extensions import db
 from helpdesk.i18n import person_locale
@@ -156,7 +156,7 @@ def mark_all_read(actor: User) -> int:
     )
     db.session.flush()
     _emit_count(actor)
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 def mark_conversation_read(actor: User, conversation_id: int) -> None:
@@ -170,7 +170,7 @@ def mark_conversation_read(actor: User, conversation_id: int) -> None:
         )
         .values(read_at=utcnow())
     )
-    if result.rowcount:
+    if rowcount(result):
         db.session.flush()
         _emit_count(actor)
 

@@ -17,7 +17,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     page = services.list_notifications(_actor(), before=request.args.get("before", type=id_arg))
     return render_template(
         "notifications/index.html",
@@ -31,7 +31,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/count")
 @login_required
-def count():  # type: ignore[no-untyped-def]
+def count():
     from helpdesk.chat.services import unread_total
 
     actor = _actor()
@@ -40,7 +40,7 @@ def count():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @login_required
-def read(notification_id: int):  # type: ignore[no-untyped-def]
+def read(notification_id: int):
     # CSRF is checked for every POST by CSRFProtect (form field or X-CSRFToken header).
     n = services.mark_read(_actor(), notification_id)
     db.session.commit()
@@ -54,7 +54,7 @@ def read(notification_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/read-all", methods=["POST"])
 @login_required
-def read_all():  # type: ignore[no-untyped-def]
+def read_all():
     services.mark_all_read(_actor())
     db.session.commit()
     if wants_json():

@@ -22,7 +22,7 @@ from helpdesk.audit.models import AuditLog
 from helpdesk.audit.services import record as audit
 from helpdesk.auth.models import LoginSession
 from helpdesk.chat.models import Conversation, Message
-from helpdesk.db import after_commit, utcnow
+from helpdesk.db import after_commit, rowcount, utcnow
 from helpdesk.errors import InvalidInput, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.notifications.models import Notification
@@ -124,7 +124,7 @@ def erase_person(actor: User, person: User, *, mode: str = "anonymise") -> dict[
     counts: dict[str, int] = {}
 
     def gone(name: str, statement: Any) -> None:
-        counts[name] = counts.get(name, 0) + (db.session.execute(statement).rowcount or 0)
+        counts[name] = counts.get(name, 0) + rowcount(db.session.execute(statement))
 
     files: list[Path] = []
 

@@ -16,7 +16,7 @@ from helpdesk.web import current_actor as _actor
 bp = Blueprint("privacy", __name__, url_prefix="/admin/users")
 
 
-def _person(user_id: int):  # type: ignore[no-untyped-def]
+def _person(user_id: int):
     if not _actor().is_admin:
         abort(403)
     if not EmptyForm().validate_on_submit():
@@ -26,7 +26,7 @@ def _person(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:user_id>/personal-data", methods=["POST"])
 @login_required
-def export(user_id: int):  # type: ignore[no-untyped-def]
+def export(user_id: int):
     person = _person(user_id)
     try:
         name, data = services.export_person(_actor(), person)
@@ -45,7 +45,7 @@ def export(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:user_id>/erase", methods=["POST"])
 @login_required
-def erase(user_id: int):  # type: ignore[no-untyped-def]
+def erase(user_id: int):
     person = _person(user_id)
     back = redirect(url_for("admin.user_edit", user_id=user_id))
     if request.form.get("confirm", "").strip() != person.username:

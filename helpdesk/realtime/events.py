@@ -5,6 +5,7 @@ Features register theirs in their own events.py (chat, notifications, tickets).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -17,7 +18,7 @@ from helpdesk.auth.session import must_enrol  # noqa: E402
 from helpdesk.extensions import socketio
 from helpdesk.realtime import permissions as perm
 from helpdesk.realtime import rooms
-from helpdesk.realtime.handlers import best_effort, fresh_user, on, socket_event
+from helpdesk.realtime.handlers import best_effort, fresh_user, on, socket_event, socket_id
 from helpdesk.realtime.presence import OFFLINE
 from helpdesk.realtime.rooms import presence_rooms
 from helpdesk.realtime.services import presence_payload
@@ -59,7 +60,7 @@ def on_connect(auth: Any = None) -> None:
     state = get_state()
     key = session_key()
     user = current_user._get_current_object()
-    sid = request.sid  # type: ignore[attr-defined]
+    sid = socket_id()
     info = SocketInfo(
         sid=sid,
         user_id=user.id,
@@ -84,11 +85,11 @@ def on_connect(auth: Any = None) -> None:
 @on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     state = get_state()
-    info = state.pop(request.sid)  # type: ignore[attr-defined]
+    info = state.pop(socket_id())
     if info is None:
         return
     for target in list(info.views):
-        best_effort(lambda t=target: state.presence.unview(info.sid, t))  # type: ignore[misc]
+        best_effort(functools.partial(state.presence.unview, info.sid, target))
         for hook in VIEW_LEFT:
             hook(target)
     before = best_effort(lambda: state.presence.status(info.user_id), OFFLINE)
@@ -103,7 +104,7 @@ def on_disconnect(*_args: Any) -> None:
 
 
 @socket_event("presence:away", {"away": (bool, 1)})
-def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     state = get_state()
     before = best_effort(lambda: state.presence.status(user.id), OFFLINE)
     sock.away = data["away"]
@@ -117,5 +118,5 @@ def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # 
 
 
 @socket_event("presence:query", {"user_ids": (list, 200)})
-def on_presence_query(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def on_presence_query(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     return {"statuses": visible_statuses(user, data["user_ids"])}

@@ -83,6 +83,12 @@ def bind(module: ModuleType) -> None:
             socketio.on(name)(fn)
 
 
+def socket_id() -> str:
+    """This event's socket id, which Flask-SocketIO adds to the request (so the
+    request's type does not declare it)."""
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
 def fresh_user() -> None:
     """Make Flask-Login load the user from the session again for this event
     (it caches on `g`, which an outer app context may share)."""
@@ -106,7 +112,7 @@ def socket_event(
         def handler(payload: Any = None, *_args: Any) -> dict[str, Any]:
             fresh_user()
             state = get_state()
-            sock: SocketInfo | None = state.get(request.sid)  # type: ignore[attr-defined]
+            sock: SocketInfo | None = state.get(socket_id())
             if sock is None or not current_user.is_authenticated or current_user.id != sock.user_id:
                 if sock is not None:
                     state.close(sock.sid, "revoked")

@@ -158,7 +158,7 @@ class RedisPresence(PresenceStore):
     def _k(self, *parts: object) -> str:
         return ":".join([self.prefix, *map(str, parts)])
 
-    def _mark_alive(self, pipe) -> None:  # type: ignore[no-untyped-def]
+    def _mark_alive(self, pipe) -> None:
         pipe.set(self._k("proc", self.proc), "1", ex=self.proc_ttl)
 
     def add(self, sid: str, user_id: int) -> None:
@@ -215,6 +215,8 @@ class RedisPresence(PresenceStore):
         return result
 
     def viewers(self, target: str) -> set[int]:
+        # redis-py types every command as "a value or an awaitable" (one client class
+        # for sync and async); this client is the synchronous one.
         entries: dict[str, str] = self.r.hgetall(self._k("v", target))  # type: ignore[assignment]
         live = self._live({v.split("|", 1)[0] for v in entries.values()})
         return {int(v.split("|", 1)[1]) for v in entries.values() if v.split("|", 1)[0] in live}

@@ -48,7 +48,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Engine
 
-from helpdesk.db import after_commit, oldest_ids, utcnow
+from helpdesk.db import after_commit, oldest_ids, rowcount, utcnow
 from helpdesk.errors import Conflict, HelpdeskError, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.i18n import LOCALES
@@ -201,11 +201,11 @@ def job_state(job: ExportJob) -> dict[str, Any]:
         message = _("Waiting to start…")
     elif status == ExportStatus.RUNNING and total is None:
         message = _("Counting the tickets…")
-    elif status == ExportStatus.RUNNING and done < total:  # type: ignore[operator]
+    elif status == ExportStatus.RUNNING and total is not None and done < total:
         message = ngettext(
             "%(done)s of %(total)s row written…",
             "%(done)s of %(total)s rows written…",
-            total,  # type: ignore[arg-type]
+            total,
             done=format_decimal(done),
             total=format_decimal(total),
         )
@@ -279,7 +279,7 @@ def fail_stale(
             .values(status=ExportStatus.FAILED, error=error, finished_at=now)
             .execution_options(synchronize_session=False)
         )
-        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        changed += rowcount(result)
     return changed
 
 

@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 
 class ExportStatus(str, enum.Enum):
@@ -24,7 +23,7 @@ class ExportStatus(str, enum.Enum):
 ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
 
-class ExportJob(db.Model):
+class ExportJob(Base):
     __tablename__ = "export_jobs"
     __table_args__ = (
         Index("ix_export_jobs_owner_id_status", "owner_id", "status"),

@@ -197,7 +197,7 @@ def with_default_period(args: Any, today: date | None = None) -> Any:
     if "created_from" in args or "created_to" in args:
         return args
     first, _today = window(
-        DEFAULT_TREND_DAYS, today and datetime.combine(today, datetime.min.time())
+        DEFAULT_TREND_DAYS, datetime.combine(today, datetime.min.time()) if today else None
     )
     out = args.copy()
     out["created_from"] = first.isoformat()

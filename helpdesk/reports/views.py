@@ -54,7 +54,7 @@ def _download_headers(fmt: str, filename: str | None = None) -> dict[str, str]:
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     actor = _actor()
     if not perm.can_view_reports(actor):
         abort(403)
@@ -83,7 +83,7 @@ def index():  # type: ignore[no-untyped-def]
     )
 
 
-def _start_export(fmt: str):  # type: ignore[no-untyped-def]
+def _start_export(fmt: str):
     actor = _actor()
     if not perm.can_export(actor):
         abort(403)
@@ -91,7 +91,7 @@ def _start_export(fmt: str):  # type: ignore[no-untyped-def]
     return actor, filters
 
 
-def _audit_then_stream(actor, fmt: str, filters) -> None:  # type: ignore[no-untyped-def]
+def _audit_then_stream(actor, fmt: str, filters) -> None:
     """Commit the audit row, then reload the actor for the streaming generator.
 
     The body is produced after the view returns, when the request's session has
@@ -107,7 +107,7 @@ def _audit_then_stream(actor, fmt: str, filters) -> None:  # type: ignore[no-unt
 
 @bp.route("/export.csv")
 @login_required
-def export_csv():  # type: ignore[no-untyped-def]
+def export_csv():
     actor, filters = _start_export("csv")
     services.check_export(actor, filters)
     _audit_then_stream(actor, "csv", filters)
@@ -118,7 +118,7 @@ def export_csv():  # type: ignore[no-untyped-def]
 
 @bp.route("/export.xlsx")
 @login_required
-def export_xlsx():  # type: ignore[no-untyped-def]
+def export_xlsx():
     actor, filters = _start_export("xlsx")
     try:
         services.check_direct_xlsx_size(actor, filters)
@@ -133,7 +133,7 @@ def export_xlsx():  # type: ignore[no-untyped-def]
 
 @bp.route("/export.pdf")
 @login_required
-def export_pdf():  # type: ignore[no-untyped-def]
+def export_pdf():
     actor, filters = _start_export("pdf")
     try:
         rows = services.check_pdf_size(actor, filters)
@@ -152,7 +152,7 @@ def export_pdf():  # type: ignore[no-untyped-def]
 
 @bp.route("/export.xlsx/jobs", methods=["POST"])
 @login_required
-def xlsx_job_start():  # type: ignore[no-untyped-def]
+def xlsx_job_start():
     """Start building the Excel file in a runner process; the job page shows progress."""
     filters = tickets.parse_filters(request.form)
     try:
@@ -169,7 +169,7 @@ def xlsx_job_start():  # type: ignore[no-untyped-def]
 
 @bp.route("/jobs/<job_id>")
 @login_required
-def job_page(job_id: str):  # type: ignore[no-untyped-def]
+def job_page(job_id: str):
     actor = _actor()
     job = jobs.get_job(actor, job_id)
     state = jobs.job_state(job)
@@ -186,7 +186,7 @@ def job_page(job_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/jobs/<job_id>.json")
 @login_required
-def job_status(job_id: str):  # type: ignore[no-untyped-def]
+def job_status(job_id: str):
     job = jobs.get_job(_actor(), job_id)
     state = jobs.job_state(job)
     db.session.commit()
@@ -200,7 +200,7 @@ def job_status(job_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/jobs/<job_id>/download")
 @login_required
-def job_download(job_id: str):  # type: ignore[no-untyped-def]
+def job_download(job_id: str):
     job, fh = jobs.open_job_file(_actor(), job_id)
     headers = _download_headers("xlsx", job.file_name)
     headers["Content-Length"] = str(os.fstat(fh.fileno()).st_size)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from helpdesk.db import utcnow
+from helpdesk.db import rowcount, utcnow
 from helpdesk.extensions import db
 from helpdesk.notifications.models import NotificationKind
 from helpdesk.notifications.services import notify
@@ -90,7 +90,7 @@ def _claim(ticket: Ticket, clock: str, seen: int, stage: int) -> bool:
         .values({column: stage})
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def alert_ticket(ticket_id: int, now: datetime, people: _People | None = None) -> int:

@@ -54,6 +54,7 @@ class Calendar:
     weekly: dict[int, tuple[Range, ...]] = field(default_factory=dict)
     holidays: frozenset[date] = frozenset()
     yearly_holidays: frozenset[tuple[int, int]] = frozenset()
+    _tz: ZoneInfo = field(init=False, repr=False, compare=False)  # set from `zone` below
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tz", ZoneInfo(self.zone))  # raises on an unknown zone
@@ -66,7 +67,7 @@ class Calendar:
 
     @property
     def tz(self) -> ZoneInfo:
-        return self._tz  # type: ignore[attr-defined,no-any-return]
+        return self._tz
 
     @property
     def has_hours(self) -> bool:

@@ -73,11 +73,11 @@ def ticket_targets(ticket: Ticket, now: datetime | None = None) -> list[TargetVi
             out.append(TargetView(clock, label, "breached", "bi-exclamation-octagon-fill",
                                   "text-danger", due, _("Breached %(ago)s ago", ago=ago)))  # fmt: skip
         else:
-            left = working_time(bt.between(cal, now, due))
+            left_text = working_time(bt.between(cal, now, due))
             at_risk = clocks.get_field(ticket, clock, "alerted") >= WARNED or (
                 clocks.warn_at(ticket, policy, clock) <= now
             )
-            text = _("In %(left)s (working time)", left=left)
+            text = _("In %(left)s (working time)", left=left_text)
             if at_risk:
                 out.append(TargetView(clock, label, "at_risk", "bi-alarm-fill", "text-warning-emphasis",
                                       due, _("At risk: %(text)s", text=text)))  # fmt: skip

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, RankedEnum, UTCDateTime, utcnow
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, RankedEnum, UTCDateTime, utcnow
 from helpdesk.extensions import db
 from helpdesk.sla.business_time import Calendar, parse_ranges
 from helpdesk.tickets.models import Category, Priority
@@ -30,7 +30,7 @@ from helpdesk.tickets.models import Category, Priority
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class BusinessCalendar(db.Model):
+class BusinessCalendar(Base):
     """A time zone, opening ranges per weekday (text such as "09:00-13:00, 15:00-18:00")
     and holidays."""
 
@@ -66,7 +66,7 @@ class BusinessCalendar(db.Model):
         )
 
 
-class Holiday(db.Model):
+class Holiday(Base):
     __tablename__ = "sla_holidays"
     __table_args__ = (UniqueConstraint("calendar_id", "day"), MYSQL_TABLE_ARGS)
 
@@ -89,7 +89,7 @@ policy_categories = Table(
 )
 
 
-class Policy(db.Model):
+class Policy(Base):
     """Targets per priority on one calendar; the first active policy (by position)
     whose categories include the ticket's (or that has none) applies."""
 
@@ -117,7 +117,7 @@ class Policy(db.Model):
         return next((t for t in self.targets if t.priority == Priority(priority)), None)
 
 
-class Target(db.Model):
+class Target(Base):
     """Business minutes to the first response and to resolution for one priority
     (None: no promise for that clock)."""
 

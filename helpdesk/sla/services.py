@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import func, select
@@ -291,11 +292,11 @@ def _apply_policy(
             target.first_response_minutes, target.resolution_minutes = response, resolution
 
 
-def create_policy(actor: User | None, **fields: object) -> Policy:
+def create_policy(actor: User | None, **fields: Any) -> Policy:
     _require_admin(actor)
     last = db.session.scalar(select(func.max(Policy.position))) or 0
     policy = Policy(position=int(last) + 1, targets=[])
-    _apply_policy(policy, **fields)  # type: ignore[arg-type]
+    _apply_policy(policy, **fields)
     db.session.add(policy)
     db.session.flush()
     record("sla.policy_created", actor=actor, target=policy, name=policy.name)
@@ -303,11 +304,11 @@ def create_policy(actor: User | None, **fields: object) -> Policy:
 
 
 def update_policy(
-    actor: User | None, policy_id: int, *, active: bool = True, **fields: object
+    actor: User | None, policy_id: int, *, active: bool = True, **fields: Any
 ) -> Policy:
     _require_admin(actor)
     policy = get_policy(policy_id)
-    _apply_policy(policy, **fields)  # type: ignore[arg-type]
+    _apply_policy(policy, **fields)
     policy.active = bool(active)
     db.session.flush()
     record("sla.policy_updated", actor=actor, target=policy, name=policy.name, active=policy.active)

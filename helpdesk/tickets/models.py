@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.db import MYSQL_TABLE_ARGS, RankedEnum, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, RankedEnum, UTCDateTime, utcnow
 from helpdesk.users.models import User
 
 
@@ -58,7 +57,7 @@ def _values(e: type[enum.Enum]) -> list[str]:
     return [m.value for m in e]
 
 
-class Category(db.Model):
+class Category(Base):
     __tablename__ = "categories"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
@@ -69,7 +68,7 @@ class Category(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TicketSequence(db.Model):
+class TicketSequence(Base):
     """One row per year; the row lock serialises number allocation."""
 
     __tablename__ = "ticket_sequences"
@@ -79,7 +78,7 @@ class TicketSequence(db.Model):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TicketCount(db.Model):
+class TicketCount(Base):
     """Tickets per (status, assignee, priority, category); database triggers keep it exact.
 
     Admin and technician badges and the dashboard read these few rows instead of
@@ -108,7 +107,7 @@ class TicketCount(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TicketDay(db.Model):
+class TicketDay(Base):
     """Per-day ticket figures by (day, assignee, priority); database triggers keep them exact.
 
     The dashboard's averages, created-vs-resolved trend, "resolved today" and
@@ -138,7 +137,7 @@ class TicketDay(db.Model):
     resolved_on_n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Ticket(db.Model):
+class Ticket(Base):
     __tablename__ = "tickets"
     # Keyset pages walk (filter, id); each list filter has its composite index.
     __table_args__ = (
@@ -223,7 +222,7 @@ class Ticket(db.Model):
         return self.status == Status.CLOSED
 
 
-class Comment(db.Model):
+class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_ticket_id_id", "ticket_id", "id"), MYSQL_TABLE_ARGS)
 
@@ -238,7 +237,7 @@ class Comment(db.Model):
     author: Mapped[User] = relationship(lazy="joined")
 
 
-class TicketEvent(db.Model):
+class TicketEvent(Base):
     """One row per change: the ticket's timeline and its audit trail."""
 
     __tablename__ = "ticket_events"

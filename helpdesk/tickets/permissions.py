@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Status, Ticket
@@ -37,7 +38,7 @@ def visible_clause(user: User) -> ColumnElement[bool]:
         # three index ranges merged and sorted (seconds at a million tickets: the
         # unassigned queue is large); they walk the list's own index instead and
         # stop after one page.  PostgreSQL plans the plain OR well.
-        assignee: ColumnElement[Any] = Ticket.assignee_id
+        assignee: ColumnElement[Any] | InstrumentedAttribute[int | None] = Ticket.assignee_id
         if db.engine.dialect.name != "postgresql":
             assignee = Ticket.assignee_id + 0
         return or_(assignee == user.id, assignee.is_(None), Ticket.requester_id == user.id)

@@ -67,7 +67,7 @@ def get_ticket_by_number(actor: User, number: str) -> Ticket:
     return ticket
 
 
-def visible_tickets(actor: User) -> Select[tuple[Ticket]]:
+def visible_tickets(actor: User) -> Select[Ticket]:
     """The one query every list, search, count, dashboard and export starts from."""
     return select(Ticket).where(perm.visible_clause(actor))
 
@@ -209,7 +209,7 @@ def _narrow(actor: User) -> bool:
     return actor.role == Role.USER
 
 
-def filtered_tickets(actor: User, filters: TicketFilters) -> Select[tuple[Ticket]]:
+def filtered_tickets(actor: User, filters: TicketFilters) -> Select[Ticket]:
     query = visible_tickets(actor)
     if filters.status:
         query = query.where(Ticket.status.in_([Status(s) for s in filters.status]))

@@ -21,7 +21,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, false, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    column,
+    false,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
@@ -168,7 +179,7 @@ def search_tickets(query: Select[Any], q: str, *, narrow: bool = False) -> Selec
     return query.where(text(f"{SQLITE_FTS} MATCH :fts_q").bindparams(fts_q=_fts5_query(words)))
 
 
-def id_column(q: str, *, narrow: bool = False) -> ColumnElement[Any]:
+def id_column(q: str, *, narrow: bool = False) -> ColumnElement[Any] | InstrumentedAttribute[int]:
     """The id to sort and page by: the FTS rowid (same value) when `search_tickets` joined it,
     so SQLite reads the matches in id order instead of sorting all of them."""
     if q and _uses_fts_join(q, narrow):
@@ -181,7 +192,7 @@ def _fts5_query(words: list[tuple[str, bool]]) -> str:
     return " ".join(f'"{w}"' + ("*" if prefix else "") for w, prefix in words)
 
 
-def match_clause(q: str, *, correlated: bool = False) -> ColumnElement[bool]:
+def match_clause(q: str, *, correlated: bool = False) -> ColumnElement[bool] | TextClause:
     """The WHERE clause for a free-text query `q` on tickets (title and description)."""
     if is_number(q):
         return Ticket.number == q.strip().upper()
@@ -195,7 +206,7 @@ def match_clause(q: str, *, correlated: bool = False) -> ColumnElement[bool]:
                 f"tickets.id IN (SELECT rowid FROM {SQLITE_FTS} "
                 f"WHERE {SQLITE_FTS} MATCH :fts_q AND rowid = tickets.id)"
             ).bindparams(fts_q=_fts5_query(words))
-        matching = (
+        matching: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text(SQLITE_FTS))
             .where(text(f"{SQLITE_FTS} MATCH :fts_q").bindparams(fts_q=_fts5_query(words)))

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import lazyload
 
 from helpdesk.attachments.services import Upload, check_upload_count, store_upload
-from helpdesk.db import utcnow
+from helpdesk.db import rowcount, utcnow
 from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
@@ -198,7 +198,7 @@ def take_ticket(actor: User, ticket: Ticket) -> Ticket:
         .values(assignee_id=actor.id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict("Someone else has already taken this ticket.")
     db.session.refresh(ticket)
     _event(ticket, actor, EventKind.ASSIGNED, old=None, new=actor.display_name)

@@ -36,7 +36,7 @@ def _uploads(files: list[FileStorage]) -> list[Upload]:
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     actor = _actor()
     filters = services.parse_filters(request.args)
     page = services.list_tickets(actor, filters, cursor=request.args.get("cursor") or None)
@@ -51,7 +51,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new():
     form = TicketForm()
     categories = services.list_categories()
     form.category_id.choices = [(c.id, c.name) for c in categories]
@@ -80,13 +80,13 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:ticket_id>")
 @login_required
-def detail(ticket_id: int):  # type: ignore[no-untyped-def]
+def detail(ticket_id: int):
     actor = _actor()
     ticket = services.get_ticket(actor, ticket_id)
     return _render_detail(ticket, CommentForm())
 
 
-def _render_detail(ticket, comment_form, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_detail(ticket, comment_form, status: int = 200):
     actor = _actor()
     internal_ok = perm.can_see_internal(actor)
     attachments = ticket_attachments(actor, ticket.id, include_internal=internal_ok)
@@ -119,7 +119,7 @@ def _render_detail(ticket, comment_form, status: int = 200):  # type: ignore[no-
 
 @bp.route("/<int:ticket_id>/comments", methods=["POST"])
 @login_required
-def comment(ticket_id: int):  # type: ignore[no-untyped-def]
+def comment(ticket_id: int):
     actor = _actor()
     ticket = services.get_ticket(actor, ticket_id)
     form = CommentForm()
@@ -145,7 +145,7 @@ def comment(ticket_id: int):  # type: ignore[no-untyped-def]
     return _render_detail(ticket, form, 400)
 
 
-def _simple_action(ticket_id: int, form_cls, apply, message: str):  # type: ignore[no-untyped-def]
+def _simple_action(ticket_id: int, form_cls, apply, message: str):
     actor = _actor()
     ticket = services.get_ticket(actor, ticket_id)
     form = form_cls()
@@ -159,7 +159,7 @@ def _simple_action(ticket_id: int, form_cls, apply, message: str):  # type: igno
 
 @bp.route("/<int:ticket_id>/take", methods=["POST"])
 @login_required
-def take(ticket_id: int):  # type: ignore[no-untyped-def]
+def take(ticket_id: int):
     return _simple_action(
         ticket_id,
         EmptyForm,
@@ -170,7 +170,7 @@ def take(ticket_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:ticket_id>/status", methods=["POST"])
 @login_required
-def status(ticket_id: int):  # type: ignore[no-untyped-def]
+def status(ticket_id: int):
     return _simple_action(
         ticket_id,
         EmptyForm,
@@ -181,7 +181,7 @@ def status(ticket_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:ticket_id>/priority", methods=["POST"])
 @login_required
-def priority(ticket_id: int):  # type: ignore[no-untyped-def]
+def priority(ticket_id: int):
     return _simple_action(
         ticket_id,
         EmptyForm,
@@ -192,7 +192,7 @@ def priority(ticket_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:ticket_id>/category", methods=["POST"])
 @login_required
-def category(ticket_id: int):  # type: ignore[no-untyped-def]
+def category(ticket_id: int):
     return _simple_action(
         ticket_id,
         EmptyForm,
@@ -203,8 +203,8 @@ def category(ticket_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:ticket_id>/assign", methods=["POST"])
 @login_required
-def assign(ticket_id: int):  # type: ignore[no-untyped-def]
-    def apply(actor, ticket, form):  # type: ignore[no-untyped-def]
+def assign(ticket_id: int):
+    def apply(actor, ticket, form):
         raw = request.form.get("assignee_id", "")
         try:
             assignee_id = id_arg(raw) if raw else None

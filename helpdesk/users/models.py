@@ -9,8 +9,7 @@ from sqlalchemy import Boolean, Enum, Integer, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 USERNAME_TYPE = String(64).with_variant(
     mysql.VARCHAR(64, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
@@ -26,7 +25,7 @@ class Role(str, enum.Enum):
 STAFF_ROLES = frozenset({Role.ADMIN, Role.TECHNICIAN})
 
 
-class User(db.Model):
+class User(Base):
     __tablename__ = "users"
     __table_args__ = (MYSQL_TABLE_ARGS,)
 

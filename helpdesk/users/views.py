@@ -28,7 +28,7 @@ def _back() -> str:
 
 @bp.route("/account/profile", methods=["GET", "POST"])
 @login_required
-def profile():  # type: ignore[no-untyped-def]
+def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=None if request.method == "POST" else user)
     if request.method == "GET":
@@ -56,7 +56,7 @@ def profile():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account/language", methods=["POST"])
-def language():  # type: ignore[no-untyped-def]
+def language():
     """The language switch: saved in the profile when signed in, in the session before."""
     locale = request.form.get("locale", "")
     if locale not in services.LOCALES:
@@ -70,7 +70,7 @@ def language():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/theme", methods=["POST"])
 @login_required
-def theme():  # type: ignore[no-untyped-def]
+def theme():
     """The navbar toggle (fetch with X-CSRFToken): keep the choice for the next login."""
     value = (request.get_json(silent=True) or {}).get("theme") or request.form.get("theme")
     services.update_profile(current_user, current_user, theme=value or None)
