@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,7 @@ def _init_extensions(app: Flask) -> None:
     sla.init_app(app)
 
 
-def _origin_checker(app: Flask):
+def _origin_checker(app: Flask) -> Callable[[str | None, dict[str, Any]], bool]:
     from helpdesk.realtime.permissions import origin_allowed
 
     def check(origin: str | None, environ: dict[str, Any]) -> bool:

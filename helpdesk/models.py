@@ -1,5 +1,7 @@
 """Import every model so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from typing import Any
+
 from sqlalchemy import event
 
 from helpdesk.attachments.models import Attachment
@@ -27,7 +29,7 @@ from helpdesk.users.models import User
 
 
 @event.listens_for(db.metadata, "after_create")
-def _database_objects(target, connection, **kw):
+def _database_objects(target: Any, connection: Any, **kw: Any) -> None:
     """Full-text index and counter triggers for `db.create_all()` (migrations 0002/0006 otherwise)."""
     search.install(connection)
     counters.install(connection)

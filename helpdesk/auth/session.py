@@ -10,8 +10,10 @@ can move it.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Flask, flash, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -77,7 +79,7 @@ def is_api_request() -> bool:
 
 
 @login_manager.unauthorized_handler
-def _unauthorized():
+def _unauthorized() -> ResponseReturnValue:
     if is_api_request():
         return jsonify(error=401, message=_("Your session has ended; please sign in again.")), 401
     flash(_("Please sign in to continue."), "info")
@@ -133,11 +135,11 @@ def remaining_seconds() -> dict[str, int]:
 
 def register(app: Flask) -> None:
     @app.context_processor
-    def _session_clock():
+    def _session_clock() -> dict[str, Any]:
         return {"session_remaining": remaining_seconds}
 
     @app.before_request
-    def _enforce_session():
+    def _enforce_session() -> ResponseReturnValue | None:
         # Flask-Login caches the user on `g`, which lives as long as the app context: when
         # an outer app context is already pushed (tests, CLI-driven requests) it would carry
         # one request's user into the next. Each request loads its own.

@@ -12,6 +12,7 @@ from helpdesk.realtime import rooms
 from helpdesk.realtime.handlers import MAX_ID, best_effort, socket_event
 from helpdesk.realtime.ratelimit import get_limiter
 from helpdesk.realtime.state import SocketInfo, get_state
+from helpdesk.users.models import User
 
 # Hard cap on what a handler even looks at; the service gives the friendly limit.
 BODY_CAP = 20000
@@ -27,7 +28,7 @@ def _recipient_has_chat_open(conversation_id: int, recipient_id: int) -> bool:
 
 
 @socket_event("chat:open", CONV, activity=True)
-def on_open(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_open(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     target = rooms.conversation(conv.id)
     join_room(target)
@@ -38,7 +39,7 @@ def on_open(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @socket_event("chat:close", CONV)
-def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_close(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     target = rooms.conversation(data["conversation_id"])
     leave_room(target)
     sock.views.discard(target)
@@ -47,7 +48,7 @@ def on_close(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @socket_event("chat:send", {**CONV, "body": (str, BODY_CAP)}, activity=True)
-def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_send(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     other = conv.other(user)
     msg = services.send_message(
@@ -60,7 +61,7 @@ def on_send(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @socket_event("chat:typing", CONV)
-def on_typing(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_typing(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     if not get_limiter().hit("30 per 10 seconds", "typing", user.id):
         return {}
@@ -74,6 +75,6 @@ def on_typing(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @socket_event("chat:read", {**CONV, "message_id": (int, MAX_ID)}, activity=True)
-def on_read(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_read(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = services.get_conversation(user, data["conversation_id"])
     return {"read_upto": services.mark_read(user, conv, data["message_id"])}

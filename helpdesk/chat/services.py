@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.chat import permissions as perm
@@ -218,14 +218,14 @@ def mark_read(actor: User, conversation: Conversation, message_id: int | None = 
     return upto
 
 
-def _my_pointer(user_id: int):
+def _my_pointer(user_id: int) -> ColumnElement[Any]:
     return case(
         (Conversation.low_user_id == user_id, Conversation.low_last_read_id),
         else_=Conversation.high_last_read_id,
     )
 
 
-def _member(user_id: int):
+def _member(user_id: int) -> ColumnElement[bool]:
     return or_(Conversation.low_user_id == user_id, Conversation.high_user_id == user_id)
 
 

@@ -24,6 +24,7 @@ from helpdesk.realtime.rooms import presence_rooms
 from helpdesk.realtime.services import presence_payload
 from helpdesk.realtime.state import VIEW_LEFT, SocketInfo, get_state
 from helpdesk.realtime.templating import visible_statuses
+from helpdesk.users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def on_disconnect(*_args: Any) -> None:
 
 
 @socket_event("presence:away", {"away": (bool, 1)})
-def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_away(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     state = get_state()
     before = best_effort(lambda: state.presence.status(user.id), OFFLINE)
     sock.away = data["away"]
@@ -118,5 +119,5 @@ def on_away(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @socket_event("presence:query", {"user_ids": (list, 200)})
-def on_presence_query(user, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
+def on_presence_query(user: User, sock: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     return {"statuses": visible_statuses(user, data["user_ids"])}

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class RedisPresence(PresenceStore):
     def _k(self, *parts: object) -> str:
         return ":".join([self.prefix, *map(str, parts)])
 
-    def _mark_alive(self, pipe) -> None:
+    def _mark_alive(self, pipe: Any) -> None:
         pipe.set(self._k("proc", self.proc), "1", ex=self.proc_ttl)
 
     def add(self, sid: str, user_id: int) -> None:
