@@ -221,7 +221,7 @@ def default_categories() -> list[tuple[str, str]]:
 
 
 def create_default_categories() -> list[str]:
-    from helpdesk.tickets import services as tickets
+    from helpdesk.tickets import categories as tickets
     from helpdesk.tickets.models import Category
 
     if db.session.scalar(select(func.count()).select_from(Category)):

@@ -8,9 +8,9 @@ from typing import Any
 from flask_babel import format_timedelta
 from sqlalchemy import ColumnElement, true
 
-from helpdesk.tickets import services as tickets
+from helpdesk.tickets import queries as tickets
 from helpdesk.tickets.models import Status, Ticket
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.WAITING)

@@ -35,7 +35,7 @@ from helpdesk.extensions import db
 from helpdesk.reports import permissions as perm
 from helpdesk.reports.common import OPEN_STATUSES, enum_value, humanise_seconds, where_clause
 from helpdesk.tickets import counters, daily
-from helpdesk.tickets import services as tickets
+from helpdesk.tickets import queries as tickets
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
 from helpdesk.users.models import User

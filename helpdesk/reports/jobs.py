@@ -56,8 +56,8 @@ from helpdesk.jobs import enqueue_after_commit
 from helpdesk.reports import permissions as perm
 from helpdesk.reports import services as reports
 from helpdesk.reports.models import ACTIVE_STATUSES, ExportJob, ExportStatus
-from helpdesk.tickets import services as tickets
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets import queries as tickets
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 log = logging.getLogger(__name__)

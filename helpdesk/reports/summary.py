@@ -17,8 +17,7 @@ from helpdesk.reports.dashboard import DEFAULT_TREND_DAYS, window
 from helpdesk.reports.sqltime import seconds_between
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
-from helpdesk.tickets.queries import person_in_view
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets.queries import TicketFilters, person_in_view
 from helpdesk.users.models import User
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from helpdesk.reports.exports.rows import EXPORT_COLUMNS, Column, iter_export_rows, neutralise
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 

@@ -14,8 +14,8 @@ from helpdesk.errors import InvalidInput
 from helpdesk.reports.common import humanise_seconds
 from helpdesk.reports.exports.rows import EXPORT_COLUMNS, iter_export_rows
 from helpdesk.reports.summary import describe_filters, report_summary
-from helpdesk.tickets import services as tickets
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets import queries as tickets
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 PDF_ROW_LIMIT = 5000

@@ -23,7 +23,7 @@ from helpdesk.reports.common import enum_value, user_label, where_clause
 from helpdesk.reports.summary import filters_args
 from helpdesk.tickets.labels import PRIORITY_LABELS, STATUS_LABELS
 from helpdesk.tickets.models import Category, Priority, Status, Ticket
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 EXPORT_BATCH = 2000

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from helpdesk.errors import InvalidInput
 from helpdesk.reports.exports import rows  # by module: a test may change its EXPORT_BATCH
-from helpdesk.tickets import services as tickets
-from helpdesk.tickets.services import TicketFilters
+from helpdesk.tickets import queries as tickets
+from helpdesk.tickets.queries import TicketFilters
 from helpdesk.users.models import User
 
 # Beyond this many rows Excel is built by a background job (reports.jobs): about a
