@@ -27,7 +27,7 @@ bp = Blueprint("sla", __name__, url_prefix="/admin/sla")
 
 @bp.route("/")
 @admin_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     return redirect(url_for("sla.policies"))
 
 
@@ -36,7 +36,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/calendars", methods=["GET", "POST"])
 @admin_required
-def calendars():  # type: ignore[no-untyped-def]
+def calendars():
     form = CalendarForm()
     if form.validate_on_submit():
         try:
@@ -57,7 +57,7 @@ def calendars():  # type: ignore[no-untyped-def]
 
 @bp.route("/calendars/<int:calendar_id>", methods=["GET", "POST"])
 @admin_required
-def calendar_edit(calendar_id: int):  # type: ignore[no-untyped-def]
+def calendar_edit(calendar_id: int):
     cal = sla.get_calendar(calendar_id)
     form = CalendarForm(obj=cal if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -74,7 +74,7 @@ def calendar_edit(calendar_id: int):  # type: ignore[no-untyped-def]
     return _render_calendar(cal, form), (400 if form.errors else 200)
 
 
-def _render_calendar(cal, form, holiday_form=None, prefill_form=None):  # type: ignore[no-untyped-def]
+def _render_calendar(cal, form, holiday_form=None, prefill_form=None):
     prefill_form = prefill_form or PrefillForm(prefix="prefill", year=date.today().year)
     prefill_form.country.choices = [(c, c) for c in sla.HOLIDAY_COUNTRIES]
     return render_template(
@@ -89,7 +89,7 @@ def _render_calendar(cal, form, holiday_form=None, prefill_form=None):  # type: 
 
 @bp.route("/calendars/<int:calendar_id>/holidays", methods=["POST"])
 @admin_required
-def holiday_add(calendar_id: int):  # type: ignore[no-untyped-def]
+def holiday_add(calendar_id: int):
     cal = sla.get_calendar(calendar_id)
     form = HolidayForm(prefix="holiday")
     if form.validate_on_submit():
@@ -109,7 +109,7 @@ def holiday_add(calendar_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/calendars/<int:calendar_id>/holidays/prefill", methods=["POST"])
 @admin_required
-def holiday_prefill(calendar_id: int):  # type: ignore[no-untyped-def]
+def holiday_prefill(calendar_id: int):
     cal = sla.get_calendar(calendar_id)
     form = PrefillForm(prefix="prefill")
     form.country.choices = [(c, c) for c in sla.HOLIDAY_COUNTRIES]
@@ -127,7 +127,7 @@ def holiday_prefill(calendar_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/calendars/<int:calendar_id>/holidays/<int:holiday_id>/delete", methods=["POST"])
 @admin_required
-def holiday_delete(calendar_id: int, holiday_id: int):  # type: ignore[no-untyped-def]
+def holiday_delete(calendar_id: int, holiday_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     sla.remove_holiday(_actor(), calendar_id, holiday_id)
@@ -141,7 +141,7 @@ def holiday_delete(calendar_id: int, holiday_id: int):  # type: ignore[no-untype
 
 @bp.route("/policies")
 @admin_required
-def policies():  # type: ignore[no-untyped-def]
+def policies():
     return render_template(
         "sla/policies.html", policies=sla.list_policies(), action_form=EmptyForm(),
         priorities=list(Priority), priority_labels=PRIORITY_LABELS,
@@ -185,7 +185,7 @@ def _policy_fields(form: PolicyForm) -> dict[str, object]:
 
 @bp.route("/policies/new", methods=["GET", "POST"])
 @admin_required
-def policy_new():  # type: ignore[no-untyped-def]
+def policy_new():
     form = _policy_form(None)
     if form.validate_on_submit():
         try:
@@ -201,7 +201,7 @@ def policy_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
 @admin_required
-def policy_edit(policy_id: int):  # type: ignore[no-untyped-def]
+def policy_edit(policy_id: int):
     policy = sla.get_policy(policy_id)
     form = _policy_form(policy)
     if form.validate_on_submit():
@@ -221,7 +221,7 @@ def policy_edit(policy_id: int):  # type: ignore[no-untyped-def]
     return _render_policy(form, policy)
 
 
-def _render_policy(form: PolicyForm, policy: Policy | None):  # type: ignore[no-untyped-def]
+def _render_policy(form: PolicyForm, policy: Policy | None):
     return render_template(
         "sla/policy_form.html", form=form, policy=policy, priorities=list(Priority),
         priority_labels=PRIORITY_LABELS,
@@ -230,7 +230,7 @@ def _render_policy(form: PolicyForm, policy: Policy | None):  # type: ignore[no-
 
 @bp.route("/policies/<int:policy_id>/move", methods=["POST"])
 @admin_required
-def policy_move(policy_id: int):  # type: ignore[no-untyped-def]
+def policy_move(policy_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     sla.move_policy(_actor(), policy_id, -1 if request.form.get("direction") == "up" else 1)
@@ -240,7 +240,7 @@ def policy_move(policy_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/recompute", methods=["POST"])
 @admin_required
-def recompute():  # type: ignore[no-untyped-def]
+def recompute():
     if not EmptyForm().validate_on_submit():
         abort(400)
     from helpdesk.sla.tasks import recompute_open
