@@ -133,7 +133,7 @@ def user_reset_password(user_id: int):
 
 @bp.route("/users/<int:user_id>/sessions")
 @admin_required
-def user_sessions(user_id: int):  # type: ignore[no-untyped-def]
+def user_sessions(user_id: int):
     from flask import current_app
 
     from helpdesk.auth import services as auth
@@ -147,7 +147,7 @@ def user_sessions(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
 @admin_required
-def user_sessions_end(user_id: int):  # type: ignore[no-untyped-def]
+def user_sessions_end(user_id: int):
     from helpdesk.auth import services as auth
 
     user = users.get_user(user_id)

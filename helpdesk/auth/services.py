@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from helpdesk.audit.services import record
 from helpdesk.auth.models import LoginSession
-from helpdesk.db import oldest_ids, utcnow
+from helpdesk.db import oldest_ids, rowcount, utcnow
 from helpdesk.errors import PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.users.models import User
@@ -89,8 +89,10 @@ def sign_out_everywhere(actor: User, user: User) -> int:
     """End every session of `user`: the rows go (copied cookies are refused) and the
     session version moves on (open sockets close). Returns how many rows there were."""
     _require_admin(actor)
-    ended = db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    ended = rowcount(
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    )
     user.session_version += 1
-    record("auth.signed_out_everywhere", actor=actor, target=user, sessions=ended.rowcount)
+    record("auth.signed_out_everywhere", actor=actor, target=user, sessions=ended)
     db.session.flush()
-    return int(ended.rowcount or 0)
+    return ended

@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 
-class TotpSecret(db.Model):
+class TotpSecret(Base):
     """A person's authenticator secret; on for sign-in once `confirmed_at` is set."""
 
     __tablename__ = "totp_secrets"
@@ -28,7 +27,7 @@ class TotpSecret(db.Model):
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Base):
     """One single-use code for when the authenticator is lost; only its hash is kept."""
 
     __tablename__ = "recovery_codes"

@@ -4,6 +4,7 @@ and the administrator's requirement and reset."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -25,14 +26,14 @@ PENDING_KEY = "2fa_pending"
 PENDING_SECONDS = 300
 
 
-def _failed(form, exc: HelpdeskError, template: str, **context):  # type: ignore[no-untyped-def]
+def _failed(form, exc: HelpdeskError, template: str, **context):
     form_error(form, exc)
     db.session.commit()  # keep the audit row of the failed check
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
     return render_template(template, form=form, **context), exc.status_code, headers
 
 
-def _settings_context() -> dict:  # type: ignore[type-arg]
+def _settings_context() -> dict[str, Any]:
     actor = _actor()
     return {
         "enabled": services.is_enabled(actor),
@@ -43,7 +44,7 @@ def _settings_context() -> dict:  # type: ignore[type-arg]
 
 @bp.route("/account/two-factor")
 @login_required
-def settings():  # type: ignore[no-untyped-def]
+def settings():
     return render_template(
         "twofactor/settings.html", form=PasswordCheckForm(), **_settings_context()
     )
@@ -51,7 +52,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/two-factor/setup", methods=["POST"])
 @login_required
-def setup():  # type: ignore[no-untyped-def]
+def setup():
     form = PasswordCheckForm()
     if not form.validate_on_submit():
         return render_template("twofactor/settings.html", form=form, **_settings_context()), 400
@@ -65,7 +66,7 @@ def setup():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/two-factor/confirm", methods=["GET", "POST"])
 @login_required
-def confirm():  # type: ignore[no-untyped-def]
+def confirm():
     actor = _actor()
     secret = services.pending_secret(actor)
     if secret is None:
@@ -86,7 +87,7 @@ def confirm():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])
 @login_required
-def recovery_codes():  # type: ignore[no-untyped-def]
+def recovery_codes():
     form = PasswordCheckForm()
     try:
         if not form.validate_on_submit():
@@ -100,7 +101,7 @@ def recovery_codes():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/two-factor/disable", methods=["POST"])
 @login_required
-def disable():  # type: ignore[no-untyped-def]
+def disable():
     form = PasswordCheckForm()
     try:
         if not form.validate_on_submit():
@@ -116,7 +117,7 @@ def disable():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- sign-in step
 
 
-def begin_sign_in(user: User, next_url: str):  # type: ignore[no-untyped-def]
+def begin_sign_in(user: User, next_url: str):
     """Called by the login view once the password was right: no session yet, only a
     short-lived note of who is half-way through."""
     session.clear()
@@ -145,7 +146,7 @@ def _ip_key() -> str:
     methods=["POST"],
     deduct_when=lambda r: r.status_code != 302,
 )
-def sign_in():  # type: ignore[no-untyped-def]
+def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     user, next_url = _pending_user()
@@ -179,7 +180,7 @@ def sign_in():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/two-factor", methods=["GET", "POST"])
 @login_required
-def admin_requirement():  # type: ignore[no-untyped-def]
+def admin_requirement():
     actor = _actor()
     if not actor.is_admin:
         abort(403)
@@ -194,7 +195,7 @@ def admin_requirement():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/two-factor/reset", methods=["POST"])
 @login_required
-def admin_reset(user_id: int):  # type: ignore[no-untyped-def]
+def admin_reset(user_id: int):
     from helpdesk.users.services import get_user
 
     actor = _actor()
