@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import secrets
+import shutil
 import struct
 import sys
 from pathlib import Path
@@ -52,6 +53,41 @@ def schema_differences() -> tuple[str | None, str | None, list[Any]]:
         current = context.get_current_revision()
         diffs = compare_metadata(context, db.metadata)
     return current, head, diffs
+
+
+FREE_SPACE_WARN_MB = 1024
+
+
+def free_space_checks() -> list[tuple[bool, str, str]]:
+    """Free space where the database (SQLite), uploads and exports are written; below
+    `FREE_SPACE_WARN_MB` (config, default 1 GB) is a warning to act on before writes fail."""
+    from sqlalchemy.engine import make_url
+
+    limit = int(current_app.config.get("FREE_SPACE_WARN_MB", FREE_SPACE_WARN_MB))
+    places = {"uploads": current_app.config["UPLOAD_DIR"]}
+    if current_app.config.get("EXPORT_DIR"):
+        places["exports"] = current_app.config["EXPORT_DIR"]
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        places["database"] = str(Path(url.database).resolve().parent)
+    results = []
+    for what, folder in places.items():
+        path = Path(folder)
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        try:
+            free_mb = shutil.disk_usage(path).free // (1024 * 1024)
+        except OSError as exc:
+            results.append((False, f"free space for {what} ({folder})", str(exc)))
+            continue
+        results.append(
+            (
+                free_mb >= limit,
+                f"free space for {what}: {free_mb} MB ({folder})",
+                f"below {limit} MB: free some space before writes fail",
+            )
+        )
+    return results
 
 
 def system_checks(production: bool = False, worker: bool = True) -> list[tuple[bool, str, str]]:
@@ -104,6 +140,7 @@ def system_checks(production: bool = False, worker: bool = True) -> list[tuple[b
                 f"{exc.strerror}; set UPLOAD_DIR to a writable folder",
             )
         )
+    results.extend(free_space_checks())
     results.append(
         (
             bool(current_app.config.get("SECRET_KEY")),

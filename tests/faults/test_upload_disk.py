@@ -86,3 +86,12 @@ def test_a_failing_upload_folder_keeps_the_text_and_says_why(disk_app, small_dis
     assert "created." not in client.get("/tickets").get_data(as_text=True)
     leftovers = [p for p in Path(small_disk).rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def test_check_system_reports_free_space_and_warns_below_the_threshold(disk_app):  # type: ignore[no-untyped-def]
+    from helpdesk.ops.checks import free_space_checks
+
+    checks = {what.split(":")[0]: ok for ok, what, _fix in free_space_checks()}
+    assert checks["free space for uploads"] is False  # a 1 MB disk is below 1 GB
+    disk_app.config["FREE_SPACE_WARN_MB"] = 0
+    assert all(ok for ok, _what, _fix in free_space_checks())
