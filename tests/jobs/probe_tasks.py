@@ -11,8 +11,7 @@ import os
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from helpdesk.extensions import db
-from helpdesk.jobs import periodic_task, task
-from helpdesk.jobs.queue import crontab
+from helpdesk.jobs import task
 
 metadata = MetaData()
 effects = Table(
@@ -58,8 +57,3 @@ def always_fails(token: str) -> None:
     _note(token, "try")
     db.session.execute(insert(effects).values(token=token, kind="kept", pid=os.getpid()))
     raise RuntimeError(f"probe failure {token}")
-
-
-@periodic_task(crontab(minute="*"))
-def every_minute() -> None:
-    _note("periodic", "tick")
