@@ -72,6 +72,13 @@ def ensure_defaults() -> Policy:
     return policy
 
 
+def create_default_policy() -> list[str]:
+    """First start of a desk (`desk.FIRST_START`): the lines `init-db` prints."""
+    had = db.session.scalar(select(func.count()).select_from(Policy)) or 0
+    ensure_defaults()
+    return [] if had else ["Service levels: the 24×7 calendar and the Default policy."]
+
+
 # ---------------------------------------------------------------- calendars
 
 

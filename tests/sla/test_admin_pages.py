@@ -153,3 +153,14 @@ def test_recompute_open_tickets_runs_as_a_task(inline_app, at):
     db.session.expire_all()
     assert db.session.get(Ticket, t.id).resolution_due == madrid(2026, 11, 16, 10)
     assert admin.id
+
+
+def test_first_start_makes_the_default(client, people):
+    from helpdesk.desk import services as desk
+
+    assert sla.list_policies() == []
+    lines = desk.first_start_defaults()
+    db.session.commit()
+    assert any("Service levels" in line for line in lines)
+    assert [p.name for p in sla.list_policies()] == [sla.DEFAULT_POLICY]
+    assert desk.first_start_defaults() == []  # once
