@@ -57,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _trust_proxies(app)
     _register_blueprints(app)
 
+    from helpdesk.web import boundary
+
+    boundary.register(app)  # every view: one transaction, committed once
     from helpdesk import errors_http, security_http, templating
     from helpdesk.auth import session as auth_session
 

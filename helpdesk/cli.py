@@ -26,6 +26,7 @@ from helpdesk.ops.checks import (  # noqa: F401  (moved; re-exported for old imp
     sqlite_processes_check,
     system_checks,
 )
+from helpdesk.transaction import unit_of_work
 
 
 def _create_app() -> Flask:
@@ -178,7 +179,6 @@ def _upgrade_to_head(echo: Any = None) -> None:
 
 def _ensure_admin(password: str | None) -> tuple[bool, str | None]:
     """Create the `admin` account when missing. Returns (created, password to print)."""
-    from helpdesk.extensions import db
     from helpdesk.users import services as users
 
     if users.find_by_username("admin") is not None:
@@ -190,16 +190,16 @@ def _ensure_admin(password: str | None) -> tuple[bool, str | None]:
             generated = password = secrets.token_urlsafe(16)
         else:
             password = DEFAULT_ADMIN_PASSWORD
-    users.create_user(
-        None,
-        username="admin",
-        password=password,
-        role="admin",
-        full_name="Administrator",
-        must_change_password=True,
-        check_policy=production,  # the development default is weak on purpose and forced to change
-    )
-    db.session.commit()
+    with unit_of_work():
+        users.create_user(
+            None,
+            username="admin",
+            password=password,
+            role="admin",
+            full_name="Administrator",
+            must_change_password=True,
+            check_policy=production,  # the development default is weak on purpose, changed at once
+        )
     return True, generated
 
 
@@ -241,17 +241,16 @@ def init_db() -> None:
 def reset_admin(password: str | None) -> None:
     """Reset the password of `admin` (re-activating it); it must be changed at next sign-in."""
     from helpdesk.errors import HelpdeskError
-    from helpdesk.extensions import db
     from helpdesk.users import services as users
 
     try:
-        admin = users.find_by_username("admin")
-        if admin is None:
-            fail("There is no user 'admin'; run `helpdesk init-db` first.")
-        shown = password or secrets.token_urlsafe(16)
-        users.reset_password(None, admin, shown)
-        admin.active = True
-        db.session.commit()
+        with unit_of_work():
+            admin = users.find_by_username("admin")
+            if admin is None:
+                fail("There is no user 'admin'; run `helpdesk init-db` first.")
+            shown = password or secrets.token_urlsafe(16)
+            users.reset_password(None, admin, shown)
+            admin.active = True
     except (OperationalError, SQLAlchemyError) as exc:
         fail(db_error_message(exc))
     except HelpdeskError as exc:
@@ -273,19 +272,24 @@ def reset_admin(password: str | None) -> None:
 def create_user(username: str, role: str, password: str, full_name: str, email: str | None) -> None:
     """Create a user account."""
     from helpdesk.errors import HelpdeskError
-    from helpdesk.extensions import db
     from helpdesk.users import services as users
 
     try:
-        user = users.create_user(
-            None, username=username, password=password, role=role, full_name=full_name, email=email
-        )
-        db.session.commit()
+        with unit_of_work():
+            user = users.create_user(
+                None,
+                username=username,
+                password=password,
+                role=role,
+                full_name=full_name,
+                email=email,
+            )
+            name = user.username
     except HelpdeskError as exc:
         fail(exc.message)
     except (OperationalError, SQLAlchemyError) as exc:
         fail(db_error_message(exc))
-    click.echo(f"Created {role} '{user.username}'.")
+    click.echo(f"Created {role} '{name}'.")
 
 
 @click.command("verify-schema")
@@ -480,13 +484,12 @@ def restore(archive: Path, force: bool) -> None:
 @with_appcontext
 def exports_cleanup() -> None:
     """Remove Excel export jobs and files older than 24 hours (also done at each new job)."""
-    from helpdesk.extensions import db
     from helpdesk.reports import jobs
 
     try:
-        stale = jobs.fail_stale()
-        removed = jobs.remove_expired()
-        db.session.commit()  # the files go after the commit
+        with unit_of_work():  # the files go after the commit
+            stale = jobs.fail_stale()
+            removed = jobs.remove_expired()
     except (OperationalError, SQLAlchemyError) as exc:
         fail(db_error_message(exc))
     click.echo(f"Removed {removed} expired export job(s); marked {stale} stopped one(s) failed.")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, cast
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, MetaData, SmallInteger, event, select
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -113,6 +114,21 @@ def after_commit(session: Session | scoped_session[Any], callback: Callable[[], 
     session.info.setdefault("after_commit", []).append(callback)
 
 
+def once_committed(session: Session | scoped_session[Any], callback: Callable[[], None]) -> None:
+    """Like `after_commit`, for an effect that itself reads the database (SQLAlchemy
+    forbids SQL inside the commit's own hook): it runs when `commit()` has returned."""
+    session.info.setdefault("once_committed", []).append(callback)
+
+
+class CommitSession(FlaskSession):
+    """The app's session: runs the `once_committed` callbacks after a commit."""
+
+    def commit(self) -> None:
+        super().commit()
+        for callback in self.info.pop("once_committed_ready", []):
+            callback()
+
+
 def after_rollback(session: Session | scoped_session[Any], callback: Callable[[], None]) -> None:
     """Undo an outside effect (a file written) if the transaction rolls back."""
     session.info.setdefault("after_rollback", []).append(callback)
@@ -124,6 +140,8 @@ def _run_after_commit(session: Session) -> None:
         # Releasing a SAVEPOINT fires after_commit too: nothing is stored yet.
         return
     session.info.pop("after_rollback", None)
+    ready = session.info.pop("once_committed", [])
+    session.info.setdefault("once_committed_ready", []).extend(ready)
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
@@ -134,6 +152,7 @@ def _drop_after_commit(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.nested or previous_transaction.parent is not None:
         return  # a savepoint rolled back; the outer transaction may still commit
     session.info.pop("after_commit", None)
+    session.info.pop("once_committed", None)
     for callback in session.info.pop("after_rollback", []):
         callback()
 

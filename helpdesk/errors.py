@@ -43,6 +43,10 @@ class HelpdeskError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def on_field(self, field: str) -> HelpdeskError:
+        """The same error (still untranslated) shown on another form field."""
+        return type(self)(self._message, field=field, **self.params)
+
 
 class NotFound(HelpdeskError):
     status_code = 404

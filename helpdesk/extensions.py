@@ -12,9 +12,9 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from helpdesk.db import Base
+from helpdesk.db import Base, CommitSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": CommitSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

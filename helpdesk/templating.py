@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 
+from helpdesk.chat import permissions as chat_perm
 from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
 from helpdesk.tickets.labels import (
@@ -84,6 +85,7 @@ def register(app: Flask) -> None:
         SLA_EVENTS=SLA_EVENTS,
         SLA_CLOCK_LABELS=SLA_CLOCK_LABELS,
         ticket_perm=ticket_perm,
+        chat_perm=chat_perm,
         url_with=url_with,
         get_locale=get_locale,
         js_strings=js_strings,

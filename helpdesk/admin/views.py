@@ -10,13 +10,11 @@ from flask_login import current_user, login_required
 
 from helpdesk.admin.forms import CategoryForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from helpdesk.errors import HelpdeskError
-from helpdesk.extensions import db
-from helpdesk.signals import user_sessions_revoked
 from helpdesk.tickets import services as tickets
 from helpdesk.tickets.forms import EmptyForm
 from helpdesk.users import services as users
 from helpdesk.web import current_actor as _actor
-from helpdesk.web import form_error
+from helpdesk.web import flash_error, form_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -65,7 +63,6 @@ def user_new():
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.users_list"))
     return render_template("admin/user_form.html", form=form, user=None), (
@@ -82,7 +79,6 @@ def user_edit(user_id: int):
         form.role.data = user.role.value
     reset_form = ResetPasswordForm(prefix="reset")
     if form.validate_on_submit():
-        old_version = user.session_version
         try:
             users.update_user(
                 _actor(),
@@ -94,11 +90,8 @@ def user_edit(user_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
-            if user.session_version != old_version:
-                user_sessions_revoked.send(user, reason="role_changed")
             flash(_("Changes saved."), "success")
-            return redirect(url_for("admin.user_edit", user_id=user.id))
+            return redirect(url_for("admin.user_edit", user_id=user_id))
     return render_template(
         "admin/user_form.html",
         form=form,
@@ -117,18 +110,15 @@ def user_reset_password(user_id: int):
         try:
             users.reset_password(_actor(), user, form.password.data)
         except HelpdeskError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+            flash_error(exc)
         else:
-            db.session.commit()
-            user_sessions_revoked.send(user, reason="password_reset")
             flash(
                 _("Password reset; %(name)s must change it at next sign-in.", name=user.username),
                 "success",
             )
     else:
         flash(_("Type the new temporary password."), "danger")
-    return redirect(url_for("admin.user_edit", user_id=user.id))
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/sessions")
@@ -154,14 +144,12 @@ def user_sessions_end(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     ended = auth.sign_out_everywhere(_actor(), user)
-    db.session.commit()
-    user_sessions_revoked.send(user, reason="signed_out_everywhere")
     flash(
         _("%(name)s was signed out everywhere (%(n)s sessions).", name=user.display_name, n=ended),
         "success",
     )
     # Signing oneself out everywhere lands on the sign-in page through the same redirect.
-    return redirect(url_for("admin.user_sessions", user_id=user.id))
+    return redirect(url_for("admin.user_sessions", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -172,9 +160,6 @@ def user_set_active(user_id: int):
         abort(400)
     active = request.form.get("active") == "1"
     users.set_active(_actor(), user, active)
-    db.session.commit()
-    if not active:
-        user_sessions_revoked.send(user, reason="deactivated")
     flash(_("User activated.") if active else _("User deactivated."), "success")
     return redirect(request.referrer or url_for("admin.users_list"))
 
@@ -189,7 +174,6 @@ def categories():
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Category created."), "success")
             return redirect(url_for("admin.categories"))
     return render_template(
@@ -217,7 +201,6 @@ def category_edit(category_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Category saved."), "success")
             return redirect(url_for("admin.categories"))
     return render_template("admin/category_form.html", form=form, category=category), (
@@ -234,9 +217,7 @@ def category_delete(category_id: int):
     try:
         tickets.delete_category(_actor(), category)
     except HelpdeskError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+        flash_error(exc)
         return redirect(url_for("admin.categories")), 303
-    db.session.commit()
     flash(_("Category deleted."), "success")
     return redirect(url_for("admin.categories"))

@@ -27,6 +27,8 @@ from helpdesk.attachments.permissions import can_download
 from helpdesk.db import after_commit, after_rollback
 from helpdesk.errors import InvalidInput, NotFound, PayloadTooLarge, StorageUnavailable
 from helpdesk.extensions import db
+from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.permissions import can_see_internal, can_view_ticket
 from helpdesk.users.models import User
 
 # content type → extensions a file of that type may carry
@@ -285,8 +287,12 @@ def get_for_download(actor: User, attachment_id: int) -> tuple[Attachment, Path]
     return attachment, path
 
 
-def ticket_attachments(actor: User, ticket_id: int, *, include_internal: bool) -> list[Attachment]:
-    query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
-    if not include_internal:
+def ticket_attachments(actor: User, ticket: Ticket) -> list[Attachment]:
+    """The files of `ticket` that `actor` may download (those of internal notes only
+    for staff), by the same rule as `can_download`."""
+    if not can_view_ticket(actor, ticket):
+        raise NotFound("No such ticket.")
+    query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    if not can_see_internal(actor):
         query = query.where(Attachment.internal.is_(False))
     return list(db.session.scalars(query))

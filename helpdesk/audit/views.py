@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from helpdesk.audit.services import audit_query, known_actions
@@ -25,7 +24,7 @@ def _day(name: str) -> datetime | None:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(_("Dates look like 2026-01-31."), field=name) from None
+        raise InvalidInput("Dates look like 2026-01-31.", field=name) from None
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import delete, select
 
 from helpdesk.audit.services import record
 from helpdesk.auth.models import LoginSession
-from helpdesk.db import oldest_ids, rowcount, utcnow
+from helpdesk.db import oldest_ids, once_committed, rowcount, utcnow
 from helpdesk.errors import PermissionDenied
 from helpdesk.extensions import db
+from helpdesk.signals import user_sessions_revoked
 from helpdesk.users.models import User
 
 
@@ -93,6 +94,10 @@ def sign_out_everywhere(actor: User, user: User) -> int:
         db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     )
     user.session_version += 1
+    # Open sockets are told once the change is stored (as for the users service's changes).
+    once_committed(
+        db.session, lambda: user_sessions_revoked.send(user, reason="signed_out_everywhere")
+    )
     record("auth.signed_out_everywhere", actor=actor, target=user, sessions=ended)
     db.session.flush()
     return ended

@@ -19,6 +19,7 @@ from flask_login import current_user, logout_user
 
 from helpdesk.auth.services import close_login_session, login_session_valid, open_login_session
 from helpdesk.extensions import db, login_manager
+from helpdesk.transaction import unit_of_work
 from helpdesk.users.models import User
 
 # Endpoints reachable while a password change is pending or without a session.
@@ -152,8 +153,9 @@ def register(app: Flask) -> None:
             return None
         left = remaining_seconds()
         if left["idle_remaining"] <= 0 or left["absolute_remaining"] <= 0:
-            end_session()
-            db.session.commit()
+            # Before any view, so not inside the HTTP boundary: its own unit of work.
+            with unit_of_work():
+                end_session()
             if is_api_request():
                 return jsonify(error=401, message=_("Your session has expired.")), 401
             flash(_("Your session expired after inactivity. Please sign in again."), "warning")

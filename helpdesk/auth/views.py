@@ -23,11 +23,14 @@ from flask_login import current_user, login_required, login_user
 from helpdesk.audit.services import record
 from helpdesk.auth.forms import ChangePasswordForm, LoginForm
 from helpdesk.auth.session import end_session, is_api_request, remaining_seconds, start_session
+from helpdesk.db import once_committed
 from helpdesk.errors import InvalidInput, TooManyRequests
 from helpdesk.extensions import db, limiter
 from helpdesk.signals import user_sessions_revoked
+from helpdesk.transaction import unit_of_work
 from helpdesk.users import services as users
 from helpdesk.users.names import normalize_username
+from helpdesk.web import keep_on_error
 
 bp = Blueprint("auth", __name__)
 
@@ -81,6 +84,13 @@ def _failed_login(response) -> bool:
 
 
 def _record_lockout(limit: RequestLimit) -> None:
+    # Runs in the limiter's check before the view (whose answer is then a 429), so it
+    # is its own unit of work: the lock-out is audited although the request is refused.
+    with unit_of_work():
+        _audit_lockout(limit)
+
+
+def _audit_lockout(limit: RequestLimit) -> None:
     record(
         "auth.locked_out",
         ip=request.remote_addr,
@@ -88,7 +98,6 @@ def _record_lockout(limit: RequestLimit) -> None:
         limit=str(limit.limit),
         by="ip" if ":login-ip:" in str(limit.key) else "username",
     )
-    db.session.commit()
 
 
 _login_limits: dict[str, Any] = {
@@ -120,18 +129,16 @@ def login():
     if form.validate_on_submit():
         result = users.authenticate(form.username.data, form.password.data, ip=request.remote_addr)
         if result.user is None:
-            db.session.commit()  # keep the failed-login audit row
+            keep_on_error()  # the 401 keeps the failed-login audit row
             form.password.errors.append(_("Wrong user name or password."))
         else:
             from helpdesk.twofactor import services as twofactor
             from helpdesk.twofactor.views import begin_sign_in
 
-            if twofactor.is_enabled(result.user):
-                db.session.commit()  # the password step's audit row
+            if twofactor.is_enabled(result.user):  # the redirect commits the audit row
                 return begin_sign_in(result.user, _safe_next(request.args.get("next")))
             start_session(result.user)
             login_user(result.user)
-            db.session.commit()
             if result.user.must_change_password:
                 flash(_("Please choose a new password before you continue."), "warning")
                 return redirect(url_for("auth.change_password"))
@@ -146,9 +153,8 @@ def logout():
     if user is not None:
         record("auth.logout", actor=user, ip=request.remote_addr)
     end_session()
-    db.session.commit()
     if user is not None:
-        user_sessions_revoked.send(user, reason="logout")
+        once_committed(db.session, lambda: user_sessions_revoked.send(user, reason="logout"))
     flash(_("You have signed out."), "info")
     if is_api_request():
         return jsonify(ok=True, login_url=url_for("auth.login"))
@@ -182,14 +188,13 @@ def change_password():
                 form.new_password.data,
             )
         except (InvalidInput, TooManyRequests) as exc:
-            # the failed-check audit row is kept; nothing else was changed
-            db.session.commit()
+            # The failed-check audit row is kept (nothing else was changed): no roll back.
+            keep_on_error()
             getattr(form, exc.field or "new_password").errors.append(exc.message)
             if isinstance(exc, TooManyRequests):
                 page = render_template("auth/change_password.html", form=form)
                 return page, 429, {"Retry-After": str(exc.retry_after)}
         else:
-            db.session.commit()
             login_user(user)  # the session id now carries the new session_version
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.dashboard"))

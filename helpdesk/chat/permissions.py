@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpdesk.chat.models import Conversation
+from helpdesk.tickets.models import Ticket
 from helpdesk.users.models import User
 from helpdesk.users.permissions import can_chat_with
 
@@ -20,3 +21,15 @@ def can_send(user: User, conversation: Conversation) -> bool:
     return can_read_conversation(user, conversation) and can_chat_with(
         user, conversation.other(user)
     )
+
+
+def ticket_chat_peer(user: User, ticket: Ticket) -> User | None:
+    """Whom `user` chats with from a ticket's page: staff with the requester, the
+    requester with the assignee; None when there is nobody they may chat with."""
+    if user.is_staff and ticket.requester_id != user.id:
+        peer = ticket.requester
+    elif ticket.requester_id == user.id:
+        peer = ticket.assignee
+    else:
+        peer = None
+    return peer if peer is not None and can_start_conversation(user, peer) else None

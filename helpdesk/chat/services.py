@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -65,14 +64,14 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 def get_user_to_chat(actor: User, other_id: int) -> User:
     other = db.session.get(User, other_id) if valid_id(other_id) else None
     if other is None or not perm.can_start_conversation(actor, other):
-        raise PermissionDenied(_("You cannot chat with that person."))
+        raise PermissionDenied("You cannot chat with that person.")
     return other
 
 
 def start_conversation(actor: User, other: User) -> Conversation:
     """The pair's one conversation, created on first use (race-safe on the unique pair)."""
     if not perm.can_start_conversation(actor, other):
-        raise PermissionDenied(_("You cannot chat with that person."))
+        raise PermissionDenied("You cannot chat with that person.")
     low, high = _pair(actor.id, other.id)
     query = select(Conversation).where(
         Conversation.low_user_id == low, Conversation.high_user_id == high
@@ -93,7 +92,7 @@ def start_conversation(actor: User, other: User) -> Conversation:
 def get_conversation(actor: User, conversation_id: int) -> Conversation:
     conv = db.session.get(Conversation, conversation_id)
     if conv is None or not perm.can_read_conversation(actor, conv):
-        raise NotFound(_("No such conversation."))
+        raise NotFound("No such conversation.")
     return conv
 
 
@@ -117,9 +116,9 @@ def send_message(
     caller knows from presence): no bell notification then.
     """
     if not perm.can_read_conversation(actor, conversation):
-        raise NotFound(_("No such conversation."))
+        raise NotFound("No such conversation.")
     if not perm.can_send(actor, conversation):
-        raise PermissionDenied(_("You cannot chat with that person."))
+        raise PermissionDenied("You cannot chat with that person.")
     # Here, not in an entry point: the socket, the no-JavaScript form and any later API
     # share one count per person.
     rule = current_app.config.get("CHAT_RATE_LIMIT", "20 per 10 seconds")
@@ -131,18 +130,16 @@ def send_message(
             retry_after=limiter.retry_after(rule, "chat", actor.id),
         )
     if not isinstance(body, str):
-        raise InvalidInput(_("Write a message first."), field="body")
+        raise InvalidInput("Write a message first.", field="body")
     body = body.replace("\r\n", "\n").strip()
     if not body:
-        raise InvalidInput(_("Write a message first."), field="body")
+        raise InvalidInput("Write a message first.", field="body")
     limit = message_max()
     if len(body) > limit:
         raise InvalidInput(
-            _(
-                "Messages may have at most %(max)s characters (this one has %(n)s).",
-                max=limit,
-                n=len(body),
-            ),
+            "Messages may have at most %(max)s characters (this one has %(n)s).",
+            max=limit,
+            n=len(body),
             field="body",
         )
     msg = Message(conversation_id=conversation.id, sender_id=actor.id, body=body)
@@ -184,7 +181,7 @@ def history(
 ) -> HistoryPage:
     """Oldest-to-newest page of messages older than `before` (keyset on id)."""
     if not perm.can_read_conversation(actor, conversation):
-        raise NotFound(_("No such conversation."))
+        raise NotFound("No such conversation.")
     query = select(Message).where(Message.conversation_id == conversation.id)
     if before:
         query = query.where(Message.id < before)
@@ -196,7 +193,7 @@ def history(
 def mark_read(actor: User, conversation: Conversation, message_id: int | None = None) -> int:
     """Move `actor`'s read pointer forward (never back); tell both sides after commit."""
     if not perm.can_read_conversation(actor, conversation):
-        raise NotFound(_("No such conversation."))
+        raise NotFound("No such conversation.")
     upto = conversation.last_message_id
     if message_id is not None:
         upto = min(upto, message_id)

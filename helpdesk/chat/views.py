@@ -9,11 +9,11 @@ from flask_login import login_required
 from helpdesk.chat import services
 from helpdesk.chat.forms import MessageForm, StartChatForm
 from helpdesk.errors import InvalidInput, TooManyRequests
-from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
 from helpdesk.realtime import rooms
 from helpdesk.realtime.state import get_state
 from helpdesk.web import current_actor as _actor
+from helpdesk.web import form_error
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
@@ -60,7 +60,6 @@ def start():
     actor = _actor()
     other = services.get_user_to_chat(actor, form.user_id.data)
     conv = services.start_conversation(actor, other)
-    db.session.commit()
     return redirect(url_for("chat.conversation", conversation_id=conv.id))
 
 
@@ -98,10 +97,8 @@ def send(conversation_id: int):
     try:
         services.send_message(actor, conv, form.body.data, notify=other.id not in viewers)
     except (InvalidInput, TooManyRequests) as exc:
-        db.session.rollback()
-        form.body.errors = [exc.message]
+        form_error(form, exc)
         page, status = _render(conv, form, exc.status_code)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
         return page, status, headers
-    db.session.commit()
-    return redirect(url_for("chat.conversation", conversation_id=conv.id) + "#composer")
+    return redirect(url_for("chat.conversation", conversation_id=conversation_id) + "#composer")

@@ -21,7 +21,6 @@ from helpdesk.desk import services
 from helpdesk.desk.forms import BrandingForm
 from helpdesk.desk.permissions import can_manage_desk
 from helpdesk.errors import HelpdeskError
-from helpdesk.extensions import db
 from helpdesk.tickets.forms import EmptyForm
 from helpdesk.web import current_actor as _actor
 from helpdesk.web import form_error
@@ -75,7 +74,6 @@ def branding():
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Branding saved."), "success")
             return redirect(url_for("desk.branding"))
     return render_template("desk/branding.html", form=form, look=look), (
@@ -112,6 +110,5 @@ def dismiss_checklist():
         services.dismiss_checklist(_actor())
     except HelpdeskError:
         abort(403)
-    db.session.commit()
     flash(_("The setup checklist is hidden; everything stays under Administration."), "info")
     return redirect(url_for("main.dashboard"))

@@ -140,7 +140,7 @@ def _emit_count(user: User) -> None:
 def mark_read(actor: User, notification_id: int) -> Notification:
     n = db.session.get(Notification, notification_id)
     if n is None or not can_read_notification(actor, n):
-        raise NotFound(_("No such notification."))
+        raise NotFound("No such notification.")
     if n.read_at is None:
         n.read_at = utcnow()
         db.session.flush()

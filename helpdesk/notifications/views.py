@@ -6,7 +6,6 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask_login import login_required
 
 from helpdesk.errors_http import wants_json
-from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
 from helpdesk.notifications import services
 from helpdesk.notifications.forms import MarkReadForm
@@ -42,10 +41,10 @@ def count():
 @login_required
 def read(notification_id: int):
     # CSRF is checked for every POST by CSRFProtect (form field or X-CSRFToken header).
-    n = services.mark_read(_actor(), notification_id)
-    db.session.commit()
+    actor = _actor()
+    n = services.mark_read(actor, notification_id)
     if wants_json():
-        return jsonify(ok=True, unread=services.unread_count(_actor()))
+        return jsonify(ok=True, unread=services.unread_count(actor))
     # "Open" on a notification marks it read and goes where it points.
     if request.form.get("go"):
         return redirect(services.target_url(n))
@@ -56,7 +55,6 @@ def read(notification_id: int):
 @login_required
 def read_all():
     services.mark_all_read(_actor())
-    db.session.commit()
     if wants_json():
         return jsonify(ok=True, unread=0)
     return redirect(url_for("notifications.index"))

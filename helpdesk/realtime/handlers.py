@@ -34,29 +34,29 @@ MAX_ID = 2**31 - 1
 
 def validate(payload: Any, schema: Schema) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise InvalidInput(_("The request is malformed."))
+        raise InvalidInput("The request is malformed.")
     clean: dict[str, Any] = {}
     for name, (kind, limit) in schema.items():
         value = payload.get(name)
         if kind is int:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
-                raise InvalidInput(_("The request is malformed."), field=name)
+                raise InvalidInput("The request is malformed.", field=name)
         elif kind is bool:
             if not isinstance(value, bool):
-                raise InvalidInput(_("The request is malformed."), field=name)
+                raise InvalidInput("The request is malformed.", field=name)
         elif kind is list:
             if (
                 not isinstance(value, list)
                 or len(value) > limit
                 or not all(type(v) is int and 0 < v <= MAX_ID for v in value)
             ):
-                raise InvalidInput(_("The request is malformed."), field=name)
+                raise InvalidInput("The request is malformed.", field=name)
         elif kind is str:
             if not isinstance(value, str):
-                raise InvalidInput(_("The request is malformed."), field=name)
+                raise InvalidInput("The request is malformed.", field=name)
             if len(value) > limit:
                 raise InvalidInput(
-                    _("That is too long: at most %(n)s characters.", n=limit), field=name
+                    "That is too long: at most %(n)s characters.", n=limit, field=name
                 )
         clean[name] = value
     return clean

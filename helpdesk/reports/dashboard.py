@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask_babel import format_percent
-from flask_babel import gettext as _
 from sqlalchemy import case, func, select, union_all
 
 from helpdesk.db import utcnow
@@ -151,7 +150,7 @@ def created_vs_resolved(actor: User, days: int, now: datetime | None = None) -> 
 def technician_workload(actor: User) -> dict[str, Any]:
     """Open tickets per technician, split by priority (administrators only)."""
     if not perm.can_see_workload(actor):
-        raise PermissionDenied(_("Only administrators can compare technicians' workload."))
+        raise PermissionDenied("Only administrators can compare technicians' workload.")
     rows = [
         r
         for r in counters.breakdown(actor, "assignee_key", "priority", statuses=OPEN_STATUSES)
@@ -176,7 +175,8 @@ def dashboard_data(actor: User, days: int = DEFAULT_TREND_DAYS) -> dict[str, Any
     """Everything the dashboard shows, as JSON-ready data with translated labels."""
     if days not in TREND_DAYS:
         raise InvalidInput(
-            _("days must be one of: %(allowed)s.", allowed=", ".join(map(str, TREND_DAYS))),
+            "days must be one of: %(allowed)s.",
+            allowed=", ".join(map(str, TREND_DAYS)),
             field="days",
         )
     now = utcnow()

@@ -109,7 +109,7 @@ def start_xlsx_job(
     a second one (a double click, a reload of the form).
     """
     if not perm.can_export(actor):
-        raise PermissionDenied(_("You cannot export tickets."))
+        raise PermissionDenied("You cannot export tickets.")
     if locale not in LOCALES:
         locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
     remove_expired()
@@ -127,16 +127,13 @@ def start_xlsx_job(
             return job
     if len(mine) >= ACTIVE_PER_USER:
         raise Conflict(
-            _(
-                "You already have %(n)s exports in progress; wait for one to finish.",
-                n=len(mine),
-            )
+            "You already have %(n)s exports in progress; wait for one to finish.", n=len(mine)
         )
     running = db.session.scalar(
         select(func.count()).select_from(ExportJob).where(ExportJob.status == ExportStatus.RUNNING)
     )
     if (running or 0) >= RUNNING_IN_TOTAL:
-        raise Conflict(_("The server is busy with other exports; try again in a few minutes."))
+        raise Conflict("The server is busy with other exports; try again in a few minutes.")
     job = ExportJob(
         id=secrets.token_hex(16),
         owner_id=actor.id,
@@ -159,7 +156,7 @@ def get_job(actor: User, job_id: str) -> ExportJob:
     """The job, for its owner only: anyone else gets NotFound, never a hint it exists."""
     job = db.session.get(ExportJob, job_id) if JOB_ID.fullmatch(job_id) else None
     if job is None or job.owner_id != actor.id:
-        raise NotFound(_("This export does not exist or has expired."))
+        raise NotFound("This export does not exist or has expired.")
     if job.active and fail_stale(job.id):
         db.session.refresh(job)
     return job
@@ -236,11 +233,11 @@ def open_job_file(actor: User, job_id: str) -> tuple[ExportJob, IO[bytes]]:
     """The finished file of `actor`'s job, opened (it may be removed meanwhile)."""
     job = get_job(actor, job_id)
     if job.status != ExportStatus.DONE:
-        raise Conflict(_("This export is not ready yet."))
+        raise Conflict("This export is not ready yet.")
     try:
         return job, open(job_path(job.id), "rb")  # noqa: SIM115  the response closes it
     except FileNotFoundError:
-        raise NotFound(_("This export does not exist or has expired.")) from None
+        raise NotFound("This export does not exist or has expired.") from None
 
 
 def fail_stale(
@@ -449,17 +446,15 @@ def _write(engine: Engine, job: ExportJob, path: Path) -> int:
     """Count, then write the workbook to `path`, reporting progress; returns rows."""
     owner = db.session.get(User, job.owner_id)
     if owner is None or not perm.can_export(owner):
-        raise PermissionDenied(_("You cannot export tickets."))
+        raise PermissionDenied("You cannot export tickets.")
     filters = job_filters(job)
     total = tickets.count_tickets(owner, filters)
     if total > XLSX_MAX_ROWS:
         raise InvalidInput(
-            _(
-                "These filters match %(count)s tickets; an Excel sheet holds at most "
-                "%(limit)s rows. Narrow the filters or export to CSV.",
-                count=format_decimal(total),
-                limit=format_decimal(XLSX_MAX_ROWS),
-            )
+            "These filters match %(count)s tickets; an Excel sheet holds at most "
+            "%(limit)s rows. Narrow the filters or export to CSV.",
+            count=format_decimal(total),
+            limit=format_decimal(XLSX_MAX_ROWS),
         )
     _progress(engine, job.id, rows_total=total)
 

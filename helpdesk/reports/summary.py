@@ -167,14 +167,14 @@ def summary_by_status(actor: User, filters: TicketFilters) -> list[SummaryRow]:
 
 def summary_by_technician(actor: User, filters: TicketFilters) -> list[SummaryRow]:
     if not perm.can_see_technician_summary(actor):
-        raise PermissionDenied(_("Only staff can see the summary by technician."))
+        raise PermissionDenied("Only staff can see the summary by technician.")
     return _by_technician(_cells(actor, filters))
 
 
 def report_summary(actor: User, filters: TicketFilters) -> dict[str, Any]:
     """Total and the four summary tables, from one grouped read of the filtered tickets."""
     if not perm.can_view_reports(actor):
-        raise PermissionDenied(_("You cannot see reports."))
+        raise PermissionDenied("You cannot see reports.")
     cells = _cells(actor, filters)
     return {
         "total": sum(cell.count for _key, cell in cells),

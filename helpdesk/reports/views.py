@@ -1,14 +1,16 @@
-"""Reports page and exports. Thin: parse filters, call services, commit the audit row, stream."""
+"""Reports page and exports. Thin: parse filters, call services, stream (the boundary commits
+the audit row before the first byte leaves)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -29,8 +31,10 @@ from helpdesk.reports.exports import pdf as pdf_export
 from helpdesk.reports.exports import xlsx as xlsx_export
 from helpdesk.reports.forms import DateRangeForm
 from helpdesk.tickets import services as tickets
+from helpdesk.users.models import User
 from helpdesk.users.services import technicians
 from helpdesk.web import current_actor as _actor
+from helpdesk.web import flash_error
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -63,8 +67,7 @@ def index():
     form.validate()
     filters = tickets.parse_filters(args)
     summary = services.report_summary(actor, filters)
-    export_jobs = jobs.recent_jobs(actor)
-    db.session.commit()  # a job found stale was marked failed
+    export_jobs = jobs.recent_jobs(actor)  # may mark a stale job failed (committed)
     return render_template(
         "reports/index.html",
         form=form,
@@ -91,18 +94,28 @@ def _start_export(fmt: str):
     return actor, filters
 
 
-def _audit_then_stream(actor, fmt: str, filters) -> None:
-    """Commit the audit row, then reload the actor for the streaming generator.
+def _streamed(actor: User, fmt: str, filters, produce) -> Iterator[Any]:
+    """Audit the export, then the body that `produce(actor, filters)` yields.
 
-    The body is produced after the view returns, when the request's session has
-    been removed: the commit expired `actor`, and an expired object that is no
-    longer in a session cannot load its attributes. Loading them now lets the
-    generator (visibility rule, locale for the labels) use the detached object;
-    its queries run in the session of the context stream_with_context pushes.
+    The body is produced after the view has returned, once the boundary has
+    committed the audit row (so the export is audited before its first byte leaves).
+    By then the request's objects are expired and, outside tests, their session is
+    gone: the body attaches the actor (who is also `current_user`) to the session of
+    the context stream_with_context pushes. The language is the person's, read now.
     """
     services.record_export(actor, fmt, filters, ip=request.remote_addr)
-    db.session.commit()  # audited before the first byte leaves
-    db.session.refresh(actor)
+    locale = person_locale(actor)
+
+    def body() -> Iterator[Any]:
+        if actor not in db.session:
+            db.session.add(actor)
+        yield from in_locale(locale, produce(actor, filters))
+
+    return stream_with_context(body())
+
+
+def _csv_bytes(actor: User, filters) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+    return (chunk.encode("utf-8") for chunk in services.iter_csv(actor, filters))
 
 
 @bp.route("/export.csv")
@@ -110,9 +123,7 @@ def _audit_then_stream(actor, fmt: str, filters) -> None:
 def export_csv():
     actor, filters = _start_export("csv")
     services.check_export(actor, filters)
-    _audit_then_stream(actor, "csv", filters)
-    chunks = in_locale(person_locale(actor), services.iter_csv(actor, filters))
-    body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+    body = _streamed(actor, "csv", filters, _csv_bytes)
     return Response(body, mimetype=MIMETYPES["csv"], headers=_download_headers("csv"))
 
 
@@ -123,11 +134,10 @@ def export_xlsx():
     try:
         services.check_direct_xlsx_size(actor, filters)
     except InvalidInput as exc:
-        flash(exc.message, "warning")
+        flash_error(exc, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
     services.check_export(actor, filters)
-    _audit_then_stream(actor, "xlsx", filters)
-    body = stream_with_context(in_locale(person_locale(actor), services.iter_xlsx(actor, filters)))
+    body = _streamed(actor, "xlsx", filters, services.iter_xlsx)
     return Response(body, mimetype=MIMETYPES["xlsx"], headers=_download_headers("xlsx"))
 
 
@@ -138,12 +148,11 @@ def export_pdf():
     try:
         rows = services.check_pdf_size(actor, filters)
     except InvalidInput as exc:
-        flash(exc.message, "warning")
+        flash_error(exc, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
     with force_locale(person_locale(actor)):
         data = services.build_pdf(actor, filters)
     services.record_export(actor, "pdf", filters, ip=request.remote_addr, rows=rows)
-    db.session.commit()
     return Response(data, mimetype=MIMETYPES["pdf"], headers=_download_headers("pdf"))
 
 
@@ -160,10 +169,9 @@ def xlsx_job_start():
             _actor(), filters, locale=person_locale(_actor()), ip=request.remote_addr
         )
     except Conflict as exc:  # too many under way: say so on the page the form came from
-        db.session.rollback()
-        flash(exc.message, "warning")
+        flash_error(exc, "warning")
         return redirect(url_for("reports.index", **services.filters_args(filters)), 303)
-    db.session.commit()  # the audit row, and the runner starts (after commit)
+    # The boundary commits the job and its audit row; the runner starts after the commit.
     return redirect(url_for("reports.job_page", job_id=job.id), 303)
 
 
@@ -173,8 +181,7 @@ def job_page(job_id: str):
     actor = _actor()
     job = jobs.get_job(actor, job_id)
     state = jobs.job_state(job)
-    filters = jobs.job_filters(job)
-    db.session.commit()  # a job found stale was marked failed
+    filters = jobs.job_filters(job)  # job_state may have marked a stale job failed
     return render_template(
         "reports/job.html",
         job=job,
@@ -189,7 +196,6 @@ def job_page(job_id: str):
 def job_status(job_id: str):
     job = jobs.get_job(_actor(), job_id)
     state = jobs.job_state(job)
-    db.session.commit()
     state["download_url"] = (
         url_for("reports.job_download", job_id=job.id) if state["status"] == "done" else None
     )

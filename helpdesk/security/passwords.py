@@ -9,7 +9,6 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 
 from helpdesk.errors import InvalidInput
 
@@ -80,28 +79,26 @@ def check_password_policy(
     minimum = MIN_LENGTH_ADMIN if admin else MIN_LENGTH
     if len(password) < minimum:
         raise InvalidInput(
-            _("The password must have at least %(n)s characters.", n=minimum), field="password"
+            "The password must have at least %(n)s characters.", n=minimum, field="password"
         )
     if len(password) > MAX_LENGTH:
         raise InvalidInput(
-            _("The password must have at most %(n)s characters.", n=MAX_LENGTH), field="password"
+            "The password must have at most %(n)s characters.", n=MAX_LENGTH, field="password"
         )
     lowered = password.lower()
     if lowered in common_passwords():
         raise InvalidInput(
-            _("This password is too common; choose one that is harder to guess."),
+            "This password is too common; choose one that is harder to guess.",
             field="password",
         )
     if username and lowered == username.lower():
-        raise InvalidInput(_("The password must not be the user name."), field="password")
+        raise InvalidInput("The password must not be the user name.", field="password")
     folded = _fold(password)
     for word in context_words(username, email):
         if word in folded:
             raise InvalidInput(
-                _(
-                    "The password must not contain “%(word)s”: user names, e-mail names and "
-                    "the desk's own name are the first things an attacker tries.",
-                    word=word,
-                ),
+                "The password must not contain “%(word)s”: user names, e-mail names and "
+                "the desk's own name are the first things an attacker tries.",
+                word=word,
                 field="password",
             )

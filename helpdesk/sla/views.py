@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from helpdesk.admin.views import admin_required
 from helpdesk.audit.services import record
 from helpdesk.errors import HelpdeskError
-from helpdesk.extensions import db
 from helpdesk.jobs import enqueue_after_commit
 from helpdesk.sla import services as sla
 from helpdesk.sla.forms import WEEKDAY_LABELS, CalendarForm, HolidayForm, PolicyForm, PrefillForm
@@ -46,7 +45,6 @@ def calendars():
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Calendar %(name)s created.", name=cal.name), "success")
             return redirect(url_for("sla.calendar_edit", calendar_id=cal.id))
     return render_template(
@@ -68,7 +66,6 @@ def calendar_edit(calendar_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("sla.calendar_edit", calendar_id=cal.id))
     return _render_calendar(cal, form), (400 if form.errors else 200)
@@ -101,7 +98,6 @@ def holiday_add(calendar_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Holiday added."), "success")
             return redirect(url_for("sla.calendar_edit", calendar_id=cal.id))
     return _render_calendar(cal, CalendarForm(obj=cal), holiday_form=form), 400
@@ -119,7 +115,6 @@ def holiday_prefill(calendar_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("%(n)s public holidays added.", n=added), "success")
             return redirect(url_for("sla.calendar_edit", calendar_id=cal.id))
     return _render_calendar(cal, CalendarForm(obj=cal), prefill_form=form), 400
@@ -131,7 +126,6 @@ def holiday_delete(calendar_id: int, holiday_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     sla.remove_holiday(_actor(), calendar_id, holiday_id)
-    db.session.commit()
     flash(_("Holiday removed."), "success")
     return redirect(url_for("sla.calendar_edit", calendar_id=calendar_id))
 
@@ -193,7 +187,6 @@ def policy_new():
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Policy %(name)s created.", name=policy.name), "success")
             return redirect(url_for("sla.policies"))
     return _render_policy(form, None)
@@ -210,7 +203,6 @@ def policy_edit(policy_id: int):
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Changes saved. New tickets use them; recompute open tickets to apply them there too."
@@ -234,7 +226,6 @@ def policy_move(policy_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     sla.move_policy(_actor(), policy_id, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
     return redirect(url_for("sla.policies"))
 
 
@@ -247,6 +238,5 @@ def recompute():
 
     record("sla.recompute_requested", actor=_actor())
     enqueue_after_commit(recompute_open, 0)
-    db.session.commit()
     flash(_("Open tickets are being recomputed in the background."), "success")
     return redirect(url_for("sla.policies"))

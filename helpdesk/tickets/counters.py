@@ -9,7 +9,7 @@ ticket as `open` and move it to different statuses still leave exact counts,
 which bookkeeping from the ORM's stale "old value" could not.
 
 Rollup rows: every ticket also counts in rows with assignee_key and/or
-category_id = ALL (-1), "any assignee" / "any category" (a small cube).  A
+category_id = ROLLUP_KEY (-1), "any assignee" / "any category" (a small cube).  A
 figure reads the rows rolled up on every dimension it does not group by, so an
 administrator's status badge reads 20 rows and the workload chart a few
 hundred, instead of adding up one row per technician and category: what is
@@ -29,11 +29,11 @@ from sqlalchemy import func, inspect, select
 
 from helpdesk.extensions import db
 from helpdesk.tickets import triggers
+from helpdesk.tickets.audience import ROLLUP_KEY, UNASSIGNED_KEY, Audience
 from helpdesk.tickets.models import Priority, Status, Ticket, TicketCount
-from helpdesk.users.models import Role, User
+from helpdesk.users.models import User
 
 PREFIX = "tickets_count"  # trigger names: see helpdesk.tickets.triggers
-ALL = -1  # key value of the rollup rows: every assignee (unassigned included) / category
 ROLLUP_DIMS = ("assignee_key", "category_id")
 
 # Counter key column -> the ticket expression it counts by.  Migration 0002 made
@@ -41,7 +41,7 @@ ROLLUP_DIMS = ("assignee_key", "category_id")
 # from the columns the table has, so each migration installs its own version.
 KEY_SOURCES = {
     "status": "status",
-    "assignee_key": "COALESCE({row}.assignee_id, 0)",
+    "assignee_key": f"COALESCE({{row}}.assignee_id, {UNASSIGNED_KEY})",
     "priority": "priority",
     "category_id": "category_id",
 }
@@ -54,7 +54,7 @@ def _key_columns(connection: Any) -> list[str]:
     return [k for k in KEY_SOURCES if k in present]
 
 
-Level = frozenset[str]  # the dimensions rolled up to ALL in a row
+Level = frozenset[str]  # the dimensions rolled up to ROLLUP_KEY in a row
 
 
 def _levels(keys: list[str]) -> list[Level]:
@@ -67,7 +67,7 @@ def _levels(keys: list[str]) -> list[Level]:
 def _exprs(keys: list[str], row: str, level: Level = frozenset()) -> list[str]:
     def expr(k: str) -> str:
         if k in level:
-            return str(ALL)
+            return str(ROLLUP_KEY)
         source = KEY_SOURCES[k]
         return source.format(row=row) if "{row}" in source else f"{row}.{source}"
 
@@ -138,15 +138,16 @@ def breakdown(
     dims are names from KEY_SOURCES; rows are (value per dim..., n) with status as
     its string value, priority as a Priority and assignee_key 0 for unassigned.
     Rows rolled up on every rollup dimension not in `dims` (never counted twice).
-    admin: any assignee (ALL) unless grouping by assignee; technician: the counter rows of their own queue and the unassigned one, plus
-    the tickets they requested that someone else works on (a short index range);
-    user: their own tickets (an index range).  Must agree with `visible_clause`.
+    What is visible comes from the actor's `Audience`: everything → the rollup rows
+    (any assignee unless grouping by assignee); the visible queues → their counter
+    rows; requested tickets outside those queues → read from tickets (an index range).
     """
-    if not actor.active:
+    audience = Audience.of(actor)
+    if audience.nobody:
         return []
     ticket_cols = {
         "status": Ticket.status,
-        "assignee_key": func.coalesce(Ticket.assignee_id, 0),
+        "assignee_key": func.coalesce(Ticket.assignee_id, UNASSIGNED_KEY),
         "priority": Ticket.priority,
         "category_id": Ticket.category_id,
     }
@@ -157,16 +158,14 @@ def breakdown(
             key = tuple(_plain(d, v) for d, v in zip(dims, row[:-1], strict=True))
             totals[key] = totals.get(key, 0) + int(row[-1] or 0)
 
-    def from_tickets(*where: Any) -> None:
+    outside = audience.outside_queues()
+    if outside is not None:
         cols = [ticket_cols[d] for d in dims]
-        query = select(*cols, func.count()).where(*where).group_by(*cols)
+        query = select(*cols, func.count()).where(outside).group_by(*cols)
         if statuses:
             query = query.where(Ticket.status.in_(statuses))
         add(db.session.execute(query))
-
-    if actor.role == Role.USER:
-        from_tickets(Ticket.requester_id == actor.id)
-    else:
+    if audience.everything or audience.counter_keys:
         cols = [getattr(TicketCount, d) for d in dims]
         query = select(*cols, func.sum(TicketCount.n)).group_by(*cols)
         if statuses:
@@ -174,21 +173,16 @@ def breakdown(
         query = query.where(
             TicketCount.category_id >= 0
             if "category_id" in dims
-            else TicketCount.category_id == ALL
+            else TicketCount.category_id == ROLLUP_KEY
         )
-        if actor.role == Role.ADMIN:
+        if audience.everything:
             query = query.where(
                 TicketCount.assignee_key >= 0
                 if "assignee_key" in dims
-                else TicketCount.assignee_key == ALL
+                else TicketCount.assignee_key == ROLLUP_KEY
             )
-        if actor.role == Role.TECHNICIAN:
-            query = query.where(TicketCount.assignee_key.in_([0, actor.id]))
-            from_tickets(
-                Ticket.requester_id == actor.id,
-                Ticket.assignee_id.is_not(None),
-                Ticket.assignee_id != actor.id,
-            )
+        else:
+            query = query.where(TicketCount.assignee_key.in_(audience.counter_keys))
         add(db.session.execute(query))
     return [(*key, n) for key, n in totals.items() if n]
 

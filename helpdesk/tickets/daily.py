@@ -4,7 +4,7 @@ The dashboard's averages and created-vs-resolved trend cover "the last N days";
 at a million tickets over two years a 30-day window is ~40,000 tickets, and
 reading them per request made the dashboard twelve times slower than at 10,000.
 `ticket_days` holds one row per (assignee, day, priority) plus rollup rows for
-every assignee (assignee_key -1), so an administrator's 30-day window is 120
+every assignee (assignee_key ROLLUP_KEY, -1), so an administrator's 30-day window is 120
 rows and a technician's 240, whatever the size of the desk.
 
 Like `ticket_counts`, triggers keep it exact inside the transaction that
@@ -28,8 +28,9 @@ from sqlalchemy import case, func, literal, select
 from helpdesk.extensions import db
 from helpdesk.reports.sqltime import day_key, day_of, seconds_between
 from helpdesk.tickets import triggers
+from helpdesk.tickets.audience import ROLLUP_KEY, UNASSIGNED_KEY, Audience
 from helpdesk.tickets.models import Priority, Status, Ticket, TicketDay
-from helpdesk.users.models import Role, User
+from helpdesk.users.models import User
 
 PREFIX = "tickets_days"  # trigger names: see helpdesk.tickets.triggers
 OPEN_VALUES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.WAITING.value)
@@ -45,7 +46,6 @@ SUMS = (
     "resolved_on_n",
 )
 KEY = ("assignee_key", "day", "priority")
-ALL = -1  # assignee_key of the rollup rows (every assignee, unassigned included)
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _contribution(dialect: str, row: str, sign: int, source: str = "") -> str:
     `row` is NEW or OLD in a trigger; `source` is " FROM tickets" for a rebuild.
     """
     selects = []
-    for assignee in (f"COALESCE({row}.assignee_id, 0)", str(ALL)):
+    for assignee in (f"COALESCE({row}.assignee_id, {UNASSIGNED_KEY})", str(ROLLUP_KEY)):
         selects += _rows(dialect, row, sign, source, f"{assignee} AS a, {row}.priority AS p")
     return " UNION ALL ".join(selects)
 
@@ -204,13 +204,13 @@ def figures(
 ) -> dict[tuple[str, Priority | None], Figures]:
     """Sums per (day 'YYYY-MM-DD', priority or None) over the tickets `actor` may see.
 
-    admin: the rollup rows; technician: the rows of their own and the unassigned
-    queue, plus the tickets they requested that someone else works on (read from
-    tickets: a short requester range); user: their own tickets, read from
-    tickets (an index range on requester).  Must agree with `visible_clause`.
+    What is visible comes from the actor's `Audience`: everything → the rollup
+    rows; the visible queues → their rows; requested tickets outside those queues
+    → read from tickets (an index range on requester).
     """
     out: dict[tuple[str, Priority | None], Figures] = {}
-    if not actor.active:
+    audience = Audience.of(actor)
+    if audience.nobody:
         return out
 
     def put(day: Any, priority: Any, values: Iterable[Any]) -> None:
@@ -231,8 +231,10 @@ def figures(
             for row in rows:
                 put(row[0], row[1] if by_priority else None, row[len(keys) :])
 
-    if actor.role == Role.USER:
-        from_tickets(Ticket.requester_id == actor.id)
+    outside = audience.outside_queues()
+    if outside is not None:
+        from_tickets(outside)
+    if not audience.everything and not audience.counter_keys:
         return out
     keys = [TicketDay.day, TicketDay.priority] if by_priority else [TicketDay.day]
     query = (
@@ -240,15 +242,10 @@ def figures(
         .where(TicketDay.day >= first_day, TicketDay.day <= last_day)
         .group_by(*keys)
     )
-    if actor.role == Role.ADMIN:
-        query = query.where(TicketDay.assignee_key == ALL)
-    if actor.role == Role.TECHNICIAN:
-        query = query.where(TicketDay.assignee_key.in_([0, actor.id]))
-        from_tickets(
-            Ticket.requester_id == actor.id,
-            Ticket.assignee_id.is_not(None),
-            Ticket.assignee_id != actor.id,
-        )
+    if audience.everything:
+        query = query.where(TicketDay.assignee_key == ROLLUP_KEY)
+    else:
+        query = query.where(TicketDay.assignee_key.in_(audience.counter_keys))
     for row in db.session.execute(query):
         put(row[0], row[1] if by_priority else None, row[len(keys) :])
     return out

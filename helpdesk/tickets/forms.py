@@ -41,20 +41,25 @@ class CommentForm(FlaskForm):
     attachments = MultipleFileField(_l("Attachments"), validators=[Optional()])
 
 
+# The one-field change forms render the ticket page's selects and read their POSTs.
+# Shape only: the value passes to the service as sent (validate_choice=False), and the
+# service answers an unknown or forbidden one with its own message.
+
+
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES, validate_choice=False)
 
 
 class PriorityForm(FlaskForm):
-    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES)
+    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES, validate_choice=False)
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField(_l("Assignee"), coerce=str)
+    assignee_id = SelectField(_l("Assignee"), coerce=str, validate_choice=False)
 
 
 class CategoryChangeForm(FlaskForm):
-    category_id = SelectField(_l("Category"), coerce=int)
+    category_id = SelectField(_l("Category"), coerce=str, validate_choice=False)
 
 
 class EmptyForm(FlaskForm):

@@ -1,48 +1,25 @@
 """Pure predicates: who may see and do what on a ticket.
 
-`visible_clause` is the SQL twin of `can_view_ticket`; every list, search, count,
-dashboard figure and export filters through it.
+Who sees which ticket is said once, in `tickets/audience.py`: `can_view_ticket` and
+its SQL twin `visible_clause` (every list, search, dashboard figure and export) read
+it, and so do the maintained counters and per-day figures.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import ColumnElement
 
-from sqlalchemy import ColumnElement, false, or_, true
-from sqlalchemy.orm import InstrumentedAttribute
-
-from helpdesk.extensions import db
+from helpdesk.tickets.audience import Audience
 from helpdesk.tickets.models import Status, Ticket
 from helpdesk.users.models import Role, User
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
-    if not user.active:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    if ticket.requester_id == user.id:
-        return True
-    if user.role == Role.TECHNICIAN:
-        return ticket.assignee_id is None or ticket.assignee_id == user.id
-    return False
+    return Audience.of(user).admits(ticket)
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:
-    if not user.active:
-        return false()
-    if user.role == Role.ADMIN:
-        return true()
-    if user.role == Role.TECHNICIAN:
-        # `+ 0` (same meaning) keeps SQLite and MySQL from answering the OR with
-        # three index ranges merged and sorted (seconds at a million tickets: the
-        # unassigned queue is large); they walk the list's own index instead and
-        # stop after one page.  PostgreSQL plans the plain OR well.
-        assignee: ColumnElement[Any] | InstrumentedAttribute[int | None] = Ticket.assignee_id
-        if db.engine.dialect.name != "postgresql":
-            assignee = Ticket.assignee_id + 0
-        return or_(assignee == user.id, assignee.is_(None), Ticket.requester_id == user.id)
-    return Ticket.requester_id == user.id
+    return Audience.of(user).clause()
 
 
 def can_see_internal(user: User) -> bool:
@@ -101,6 +78,17 @@ def can_comment(user: User, ticket: Ticket, *, internal: bool = False) -> bool:
     if internal:
         return can_see_internal(user)
     return True
+
+
+def closed_to_comment(ticket: Ticket, *, internal: bool) -> bool:
+    """A closed ticket takes no public comment (reopen it first); internal notes still go."""
+    return ticket.is_closed and not internal
+
+
+def can_write_comment(user: User, ticket: Ticket) -> bool:
+    """Some comment (public, or an internal note for staff) may be added now: the composer shows."""
+    internal = can_see_internal(user)
+    return can_comment(user, ticket) and not closed_to_comment(ticket, internal=internal)
 
 
 def can_edit_category(user: User, ticket: Ticket) -> bool:

@@ -29,13 +29,14 @@ from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
 from helpdesk.tickets import counters, search
 from helpdesk.tickets import permissions as perm
+from helpdesk.tickets.audience import Audience
 from helpdesk.tickets.models import (
     Priority,
     Status,
     Ticket,
     TicketEvent,
 )
-from helpdesk.users.models import Role, User
+from helpdesk.users.models import User
 
 PAGE_SIZE = 25
 
@@ -204,11 +205,6 @@ def _parse_date(raw: Any, name: str) -> datetime | None:
         raise InvalidInput("%(field)s must be a date like 2026-01-31.", field=name) from None
 
 
-def _narrow(actor: User) -> bool:
-    """A plain user sees only their own tickets: few rows, whatever the table size."""
-    return actor.role == Role.USER
-
-
 def filtered_tickets(actor: User, filters: TicketFilters) -> Select[Ticket]:
     query = visible_tickets(actor)
     if filters.status:
@@ -238,7 +234,7 @@ def filtered_tickets(actor: User, filters: TicketFilters) -> Select[Ticket]:
         elif filters.sla == "due_soon":
             query = query.where(Ticket.sla_next_due > now, Ticket.sla_next_due <= now + DUE_SOON)
     if filters.q:
-        query = search.search_tickets(query, filters.q, narrow=_narrow(actor))
+        query = search.search_tickets(query, filters.q, narrow=Audience.of(actor).only_requested)
     return query
 
 
@@ -281,7 +277,7 @@ def list_tickets(
     sort = filters.sort
     after = _decode_cursor(cursor, sort) if cursor else None
     priority_col = type_coerce(Ticket.priority, SmallInteger)  # the stored rank, not the enum
-    id_col = search.id_column(filters.q, narrow=_narrow(actor))
+    id_col = search.id_column(filters.q, narrow=Audience.of(actor).only_requested)
     if sort == "newest":
         query = query.order_by(id_col.desc())
         if after:

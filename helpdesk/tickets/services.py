@@ -84,6 +84,29 @@ def _locked(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def _attach(
+    actor: User,
+    ticket: Ticket,
+    files: Sequence[Upload],
+    *,
+    comment_id: int | None = None,
+    internal: bool = False,
+) -> None:
+    """Store each file (already counted) with its timeline row."""
+    for upload in files:
+        attachment = store_upload(
+            actor, ticket.id, upload, comment_id=comment_id, internal=internal
+        )
+        _event(
+            ticket,
+            actor,
+            EventKind.ATTACHMENT,
+            new=attachment.original_name,
+            attachment_id=attachment.id,
+            internal=internal,
+        )
+
+
 def _event(
     ticket: Ticket,
     actor: User,
@@ -172,15 +195,7 @@ def create_ticket(
     db.session.add(ticket)
     db.session.flush()
     _event(ticket, actor, EventKind.CREATED, new=ticket.number)
-    for upload in files:
-        attachment = store_upload(actor, ticket.id, upload)
-        _event(
-            ticket,
-            actor,
-            EventKind.ATTACHMENT,
-            new=attachment.original_name,
-            attachment_id=attachment.id,
-        )
+    _attach(actor, ticket, files)
     return ticket
 
 
@@ -302,7 +317,7 @@ def add_comment(
     internal = bool(internal)
     if not perm.can_comment(actor, ticket, internal=internal):
         raise PermissionDenied("Only staff can write internal notes.")
-    if ticket.is_closed and not internal:
+    if perm.closed_to_comment(ticket, internal=internal):
         raise InvalidInput("This ticket is closed; reopen it to add a comment.", field="body")
     body = _clean_body(body, "body")
     files = check_upload_count(uploads)
@@ -324,16 +339,5 @@ def add_comment(
         comment=comment,
         internal=internal,
     )
-    for upload in files:
-        attachment = store_upload(
-            actor, ticket.id, upload, comment_id=comment.id, internal=internal
-        )
-        _event(
-            ticket,
-            actor,
-            EventKind.ATTACHMENT,
-            new=attachment.original_name,
-            attachment_id=attachment.id,
-            internal=internal,
-        )
+    _attach(actor, ticket, files, comment_id=comment.id, internal=internal)
     return comment

@@ -1,4 +1,4 @@
-"""Ticket pages. Thin: parse the form, call a service, commit once, redirect."""
+"""Ticket pages. Thin: parse the form, call a service, answer (the boundary commits)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from werkzeug.datastructures import FileStorage
 
 from helpdesk.attachments.services import Upload, ticket_attachments
 from helpdesk.errors import InvalidInput
-from helpdesk.extensions import db
 from helpdesk.inputs import id_arg
 from helpdesk.tickets import permissions as perm
 from helpdesk.tickets import services
@@ -68,10 +67,8 @@ def new():
                 uploads=_uploads(request.files.getlist("attachments")),
             )
         except InvalidInput as exc:
-            db.session.rollback()
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Ticket %(number)s created.", number=ticket.number), "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket.id))
     status = 400 if request.method == "POST" else 200
@@ -88,8 +85,7 @@ def detail(ticket_id: int):
 
 def _render_detail(ticket, comment_form, status: int = 200):
     actor = _actor()
-    internal_ok = perm.can_see_internal(actor)
-    attachments = ticket_attachments(actor, ticket.id, include_internal=internal_ok)
+    attachments = ticket_attachments(actor, ticket)
     status_form = StatusForm()
     allowed = {s.value for s in perm.allowed_statuses(actor, ticket)}
     status_form.status.choices = [c for c in STATUS_CHOICES if c[0] in allowed]
@@ -133,15 +129,12 @@ def comment(ticket_id: int):
                 uploads=_uploads(request.files.getlist("attachments")),
             )
         except InvalidInput as exc:
-            db.session.rollback()
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(
                 _("Internal note added.") if form.internal.data else _("Comment added."), "success"
             )
-            return redirect(url_for("tickets.detail", ticket_id=ticket.id) + "#timeline-end")
-    ticket = services.get_ticket(actor, ticket_id)
+            return redirect(url_for("tickets.detail", ticket_id=ticket_id) + "#timeline-end")
     return _render_detail(ticket, form, 400)
 
 
@@ -152,9 +145,8 @@ def _simple_action(ticket_id: int, form_cls, apply, message: str):
     if not form.validate_on_submit():
         abort(400)
     apply(actor, ticket, form)
-    db.session.commit()
     flash(message, "success")
-    return redirect(url_for("tickets.detail", ticket_id=ticket.id))
+    return redirect(url_for("tickets.detail", ticket_id=ticket_id))
 
 
 @bp.route("/<int:ticket_id>/take", methods=["POST"])
@@ -173,8 +165,8 @@ def take(ticket_id: int):
 def status(ticket_id: int):
     return _simple_action(
         ticket_id,
-        EmptyForm,
-        lambda a, t, f: services.change_status(a, t, request.form.get("status", "")),
+        StatusForm,
+        lambda a, t, f: services.change_status(a, t, f.status.data or ""),
         _("Status updated."),
     )
 
@@ -184,8 +176,8 @@ def status(ticket_id: int):
 def priority(ticket_id: int):
     return _simple_action(
         ticket_id,
-        EmptyForm,
-        lambda a, t, f: services.change_priority(a, t, request.form.get("priority", "")),
+        PriorityForm,
+        lambda a, t, f: services.change_priority(a, t, f.priority.data or ""),
         _("Priority updated."),
     )
 
@@ -195,8 +187,8 @@ def priority(ticket_id: int):
 def category(ticket_id: int):
     return _simple_action(
         ticket_id,
-        EmptyForm,
-        lambda a, t, f: services.change_category(a, t, request.form.get("category_id")),
+        CategoryChangeForm,
+        lambda a, t, f: services.change_category(a, t, f.category_id.data),
         _("Category updated."),
     )
 
@@ -205,13 +197,11 @@ def category(ticket_id: int):
 @login_required
 def assign(ticket_id: int):
     def apply(actor, ticket, form):
-        raw = request.form.get("assignee_id", "")
+        raw = form.assignee_id.data or ""
         try:
             assignee_id = id_arg(raw) if raw else None
         except ValueError:
-            raise InvalidInput(
-                _("Choose a technician from the list."), field="assignee_id"
-            ) from None
+            raise InvalidInput("Choose a technician from the list.", field="assignee_id") from None
         services.assign_ticket(actor, ticket, assignee_id)
 
-    return _simple_action(ticket_id, EmptyForm, apply, _("Assignee updated."))
+    return _simple_action(ticket_id, AssignForm, apply, _("Assignee updated."))

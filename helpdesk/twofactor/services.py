@@ -29,7 +29,7 @@ from helpdesk.realtime.ratelimit import get_limiter
 from helpdesk.twofactor.models import RecoveryCode, TotpSecret
 from helpdesk.users.models import User
 from helpdesk.users.permissions import can_manage_users
-from helpdesk.users.services import check_current_password
+from helpdesk.users.services import check_current_password, end_sessions
 
 STEP = 30
 DRIFT = 1
@@ -146,7 +146,7 @@ def admin_reset(actor: User, target: User) -> None:
     if not can_manage_users(actor):
         raise PermissionDenied("Only administrators can manage users.")
     _remove(target)
-    target.session_version += 1  # their open sessions end with it
+    end_sessions(target, "two_factor_reset")  # their open sessions end with it
     record("2fa.reset", actor=actor, target=target)
     db.session.flush()
 

@@ -13,7 +13,6 @@ from flask_login import current_user, login_required, login_user
 from helpdesk.auth.session import start_session
 from helpdesk.errors import HelpdeskError, TooManyRequests
 from helpdesk.extensions import db, limiter
-from helpdesk.signals import user_sessions_revoked
 from helpdesk.twofactor import services
 from helpdesk.twofactor.forms import CodeForm, PasswordCheckForm, StaffRequirementForm
 from helpdesk.users.models import User
@@ -27,8 +26,7 @@ PENDING_SECONDS = 300
 
 
 def _failed(form, exc: HelpdeskError, template: str, **context):
-    form_error(form, exc)
-    db.session.commit()  # keep the audit row of the failed check
+    form_error(form, exc, keep=True)  # keep the audit row of the failed check
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
     return render_template(template, form=form, **context), exc.status_code, headers
 
@@ -60,7 +58,6 @@ def setup():
         services.start_enrolment(_actor(), form.current_password.data)
     except HelpdeskError as exc:
         return _failed(form, exc, "twofactor/settings.html", **_settings_context())
-    db.session.commit()
     return redirect(url_for("twofactor.confirm"), 303)
 
 
@@ -79,7 +76,6 @@ def confirm():
             codes = services.confirm_enrolment(actor, form.code.data)
         except HelpdeskError as exc:
             return _failed(form, exc, "twofactor/confirm.html", **context)
-        db.session.commit()
         flash(_("Two-factor sign-in is on."), "success")
         return render_template("twofactor/codes.html", codes=codes)
     return render_template("twofactor/confirm.html", form=form, **context)
@@ -95,7 +91,6 @@ def recovery_codes():
         codes = services.regenerate_codes(_actor(), form.current_password.data)
     except HelpdeskError as exc:
         return _failed(form, exc, "twofactor/settings.html", **_settings_context())
-    db.session.commit()
     return render_template("twofactor/codes.html", codes=codes)
 
 
@@ -109,7 +104,6 @@ def disable():
         services.disable(_actor(), form.current_password.data)
     except HelpdeskError as exc:
         return _failed(form, exc, "twofactor/settings.html", **_settings_context())
-    db.session.commit()
     flash(_("Two-factor sign-in is off."), "info")
     return redirect(url_for("twofactor.settings"))
 
@@ -162,7 +156,6 @@ def sign_in():
             return _failed(form, exc, "twofactor/sign_in.html")
         start_session(user)
         login_user(user)
-        db.session.commit()
         if how == "recovery":
             flash(
                 _(
@@ -187,7 +180,6 @@ def admin_requirement():
     form = StaffRequirementForm(data={"required": services.staff_required()})
     if form.validate_on_submit():
         services.set_staff_required(actor, bool(form.required.data))
-        db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("twofactor.admin_requirement"))
     return render_template("twofactor/admin.html", form=form)
@@ -203,7 +195,5 @@ def admin_reset(user_id: int):
         abort(403)
     target = get_user(user_id)
     services.admin_reset(actor, target)
-    db.session.commit()
-    user_sessions_revoked.send(target, reason="two_factor_reset")
     flash(_("Two-factor sign-in was reset for %(name)s.", name=target.display_name), "success")
-    return redirect(url_for("admin.user_edit", user_id=target.id))
+    return redirect(url_for("admin.user_edit", user_id=user_id))

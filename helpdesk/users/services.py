@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from helpdesk.audit.services import record
-from helpdesk.db import utcnow
+from helpdesk.db import once_committed, utcnow
 from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from helpdesk.extensions import db
 from helpdesk.security.passwords import (
@@ -18,6 +18,7 @@ from helpdesk.security.passwords import (
     needs_rehash,
     verify_password,
 )
+from helpdesk.signals import user_sessions_revoked
 from helpdesk.users.models import Role, User
 from helpdesk.users.names import normalize_username, valid_username
 from helpdesk.users.permissions import can_manage_users
@@ -41,6 +42,18 @@ def _clean_email(email: str | None) -> str | None:
     return email
 
 
+def _free_email(email: str | None, user: User | None = None) -> str | None:
+    """The cleaned address, refused when someone other than `user` already has it."""
+    cleaned = _clean_email(email)
+    if cleaned:
+        query = select(User.id).where(func.lower(User.email) == cleaned.lower())
+        if user is not None:
+            query = query.where(User.id != user.id)
+        if db.session.scalar(query):
+            raise Conflict("That e-mail address is already in use.", field="email")
+    return cleaned
+
+
 def _clean_full_name(full_name: str | None) -> str:
     full_name = " ".join((full_name or "").split())
     if len(full_name) > 120:
@@ -51,6 +64,17 @@ def _clean_full_name(full_name: str | None) -> str:
 def _require_admin(actor: User | None) -> None:
     if actor is not None and not can_manage_users(actor):
         raise PermissionDenied("Only administrators can manage users.")
+
+
+def end_sessions(user: User, reason: str | None) -> None:
+    """Every login session of `user` ends (the session id carries session_version).
+
+    With a `reason`, the open sockets are told once the change is stored: this
+    process closes them at once, the others at their next check.
+    """
+    user.session_version += 1
+    if reason is not None:
+        once_committed(db.session, lambda: user_sessions_revoked.send(user, reason=reason))
 
 
 def get_user(user_id: int) -> User:
@@ -92,8 +116,7 @@ def create_user(
         check_password_policy(password, admin=role == Role.ADMIN, username=username, email=email)
     if find_by_username(username) is not None:
         raise Conflict("The user name %(name)s is already taken.", field="username", name=typed)
-    if email and db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-        raise Conflict("That e-mail address is already in use.", field="email")
+    email = _free_email(email)
     user = User(
         username=username,
         email=email,
@@ -122,12 +145,7 @@ def update_user(
     if full_name is not None:
         user.full_name = _clean_full_name(full_name)
     if email is not None:
-        cleaned = _clean_email(email)
-        if cleaned and db.session.scalar(
-            select(User.id).where(func.lower(User.email) == cleaned.lower(), User.id != user.id)
-        ):
-            raise Conflict("That e-mail address is already in use.", field="email")
-        user.email = cleaned
+        user.email = _free_email(email, user)
     if role is not None:
         try:
             new_role = Role(role)
@@ -144,7 +162,7 @@ def update_user(
                 new=new_role.value,
             )
             user.role = new_role
-            user.session_version += 1
+            end_sessions(user, "role_changed")
     db.session.flush()
     return user
 
@@ -173,11 +191,7 @@ def update_profile(
     if full_name is not None:
         user.full_name = _clean_full_name(full_name)
     if email is not None:
-        cleaned = _clean_email(email)
-        if cleaned and db.session.scalar(
-            select(User.id).where(func.lower(User.email) == cleaned.lower(), User.id != user.id)
-        ):
-            raise Conflict("That e-mail address is already in use.", field="email")
+        cleaned = _free_email(email, user)
         if cleaned != user.email:
             record("user.email_changed", actor=actor, target=user)
         user.email = cleaned
@@ -199,7 +213,7 @@ def set_active(actor: User, user: User, active: bool) -> User:
         raise InvalidInput("You cannot deactivate yourself.")
     if user.active != active:
         user.active = active
-        user.session_version += 1
+        end_sessions(user, None if active else "deactivated")
         record("user.activated" if active else "user.deactivated", actor=actor, target=user)
     db.session.flush()
     return user
@@ -213,7 +227,7 @@ def reset_password(actor: User | None, user: User, new_password: str) -> User:
     )
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
-    user.session_version += 1
+    end_sessions(user, "password_reset")
     record("user.password_reset", actor=actor, target=user)
     db.session.flush()
     return user
@@ -255,10 +269,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
             new_password, admin=user.is_admin, username=user.username, email=user.email
         )
     except InvalidInput as exc:
-        raise InvalidInput(exc.message, field="new_password") from None
+        raise exc.on_field("new_password") from None
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
-    user.session_version += 1
+    # The person stays signed in here (the view logs the new session id in), so no
+    # socket is told to close.
+    end_sessions(user, None)
     record("user.password_changed", actor=user, target=user)
     db.session.flush()
     return user

@@ -10,9 +10,9 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from helpdesk.errors import Conflict, InvalidInput
-from helpdesk.extensions import db
 from helpdesk.users import services
 from helpdesk.users.forms import ProfileForm
+from helpdesk.web import form_error
 
 bp = Blueprint("users", __name__)
 
@@ -45,9 +45,8 @@ def profile():
                 theme=form.theme.data or None,
             )
         except (InvalidInput, Conflict) as exc:
-            getattr(form, exc.field or "full_name").errors.append(exc.message)
+            form_error(form, exc)
         else:
-            db.session.commit()
             refresh()  # the flash below is shown in the newly chosen language
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("users.profile"))
@@ -63,7 +62,6 @@ def language():
         raise InvalidInput("Language must be Spanish or English.", field="locale")
     if current_user.is_authenticated:
         services.update_profile(current_user, current_user, locale=locale)
-        db.session.commit()
     session["locale"] = locale
     return redirect(_back())
 
@@ -73,6 +71,5 @@ def language():
 def theme():
     """The navbar toggle (fetch with X-CSRFToken): keep the choice for the next login."""
     value = (request.get_json(silent=True) or {}).get("theme") or request.form.get("theme")
-    services.update_profile(current_user, current_user, theme=value or None)
-    db.session.commit()
-    return jsonify(theme=current_user.theme)
+    user = services.update_profile(current_user, current_user, theme=value or None)
+    return jsonify(theme=user.theme)

@@ -356,3 +356,26 @@ def test_too_many_files_at_once(app, people, make_ticket):
     uploads = [Upload(f"f{i}.txt", io.BytesIO(b"x")) for i in range(limit + 1)]
     with pytest.raises(InvalidInput):
         services.add_comment(people["user"], ticket, "many", uploads=uploads)
+
+
+def test_the_service_lists_only_the_files_the_actor_may_download(people, make_ticket):
+    """The attachments service decides from its actor (not its caller) which files show."""
+    from helpdesk.attachments.permissions import can_download
+    from helpdesk.attachments.services import ticket_attachments
+    from helpdesk.errors import NotFound
+
+    alice, tech, bob = people["user"], people["tech"], people["user2"]
+    ticket = make_ticket(alice, uploads=[Upload("public.txt", io.BytesIO(b"for everyone"))])
+    services.add_comment(
+        tech, ticket, "Staff only", internal=True,
+        uploads=[Upload("internal.txt", io.BytesIO(b"staff only"))],
+    )  # fmt: skip
+    db.session.commit()
+    for actor in (alice, tech, people["admin"]):
+        listed = ticket_attachments(actor, ticket)
+        every = db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id))
+        assert [a.id for a in listed] == [a.id for a in every if can_download(actor, a)]
+    assert [a.original_name for a in ticket_attachments(alice, ticket)] == ["public.txt"]
+    assert len(ticket_attachments(tech, ticket)) == 2
+    with pytest.raises(NotFound):
+        ticket_attachments(bob, ticket)

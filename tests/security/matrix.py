@@ -220,8 +220,8 @@ def build_world(tag: str, password: str) -> World:
     db.session.commit()
     from helpdesk.attachments.services import ticket_attachments
 
-    att_own = ticket_attachments(made["admin"], own.id, include_internal=False)[0]
-    att_foreign = ticket_attachments(made["admin"], foreign.id, include_internal=False)[0]
+    att_own = ticket_attachments(made["admin"], own)[0]
+    att_foreign = ticket_attachments(made["admin"], foreign)[0]
     export_jobs = _export_jobs(made)
     db.session.commit()
     return World(made, password, own, foreign, att_own, att_foreign, category, export_jobs)

@@ -81,7 +81,7 @@ def build_scene(people, category, make_user) -> Scene:
             uploads=[Upload(f"{key}-internal-{tag}.png", io.BytesIO(png_bytes()))],
         )
         db.session.flush()
-        files = ticket_attachments(admin, ticket.id, include_internal=True)
+        files = ticket_attachments(admin, ticket)
         scene.ids[key] = ticket.id
         scene.ids[f"{key}_public"] = next(a.id for a in files if not a.internal)
         scene.ids[f"{key}_internal"] = next(a.id for a in files if a.internal)

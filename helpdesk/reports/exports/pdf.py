@@ -45,12 +45,10 @@ def check_pdf_size(actor: User, filters: TicketFilters) -> int:
     count = pdf_row_count(actor, filters)
     if count > PDF_ROW_LIMIT:
         raise InvalidInput(
-            _(
-                "This report has %(count)s tickets; PDF is limited to %(limit)s. "
-                "Narrow the filters or export to CSV or Excel, which have no limit.",
-                count=f"{count:,}",
-                limit=f"{PDF_ROW_LIMIT:,}",
-            ),
+            "This report has %(count)s tickets; PDF is limited to %(limit)s. "
+            "Narrow the filters or export to CSV or Excel, which have no limit.",
+            count=f"{count:,}",
+            limit=f"{PDF_ROW_LIMIT:,}",
             field="format",
         )
     return count

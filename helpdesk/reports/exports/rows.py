@@ -118,7 +118,7 @@ def check_export(actor: User, filters: TicketFilters) -> None:
     download off; anything that would fail is raised here, as a proper error page.
     """
     if not perm.can_export(actor):
-        raise PermissionDenied(_("You cannot export tickets."))
+        raise PermissionDenied("You cannot export tickets.")
     db.session.execute(export_query(actor, filters).limit(1)).all()
 
 
@@ -142,7 +142,7 @@ def iter_export_rows(actor: User, filters: TicketFilters) -> Iterator[dict[str, 
     are consumed: run no other query in the same session meanwhile.
     """
     if not perm.can_export(actor):
-        raise PermissionDenied(_("You cannot export tickets."))
+        raise PermissionDenied("You cannot export tickets.")
     status_labels = {s.value: str(STATUS_LABELS[s]) for s in Status}
     priority_labels = {p.value: str(PRIORITY_LABELS[p]) for p in Priority}
     target_words = {True: _("Met"), False: _("Missed"), None: ""}

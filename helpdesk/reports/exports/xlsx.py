@@ -108,11 +108,9 @@ def check_direct_xlsx_size(actor: User, filters: TicketFilters) -> int:
     count = tickets.count_tickets(actor, filters)
     if count > XLSX_SLOW_ROWS:
         raise InvalidInput(
-            _(
-                "This report has %(count)s tickets; an Excel file that large is prepared "
-                "in the background. Use the Excel button on this page to start it.",
-                count=f"{count:,}",
-            ),
+            "This report has %(count)s tickets; an Excel file that large is prepared "
+            "in the background. Use the Excel button on this page to start it.",
+            count=f"{count:,}",
             field="format",
         )
     return count
