@@ -114,7 +114,7 @@ def after_commit(session: Session | scoped_session[Any], callback: Callable[[], 
     session.info.setdefault("after_commit", []).append(callback)
 
 
-def once_committed(session: Session | scoped_session[Any], callback: Callable[[], None]) -> None:
+def once_committed(session: Session | scoped_session[Any], callback: Callable[[], object]) -> None:
     """Like `after_commit`, for an effect that itself reads the database (SQLAlchemy
     forbids SQL inside the commit's own hook): it runs when `commit()` has returned."""
     session.info.setdefault("once_committed", []).append(callback)

@@ -26,6 +26,7 @@ def can_send(user: User, conversation: Conversation) -> bool:
 def ticket_chat_peer(user: User, ticket: Ticket) -> User | None:
     """Whom `user` chats with from a ticket's page: staff with the requester, the
     requester with the assignee; None when there is nobody they may chat with."""
+    peer: User | None
     if user.is_staff and ticket.requester_id != user.id:
         peer = ticket.requester
     elif ticket.requester_id == user.id:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from helpdesk.extensions import db
 from helpdesk.tickets.models import Ticket
@@ -77,7 +78,7 @@ class Audience:
         # three index ranges merged and sorted (seconds at a million tickets: the
         # unassigned queue is large); they walk the list's own index instead and
         # stop after one page.  PostgreSQL plans the plain OR well.
-        assignee: ColumnElement[Any] = Ticket.assignee_id
+        assignee: ColumnElement[Any] | InstrumentedAttribute[int | None] = Ticket.assignee_id
         if self.queues and db.engine.dialect.name != "postgresql":
             assignee = Ticket.assignee_id + 0
         parts: list[ColumnElement[bool]] = [

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, flash, g, session
-from flask.typing import ResponseReturnValue
 
 from helpdesk.errors import HelpdeskError
 from helpdesk.extensions import db
@@ -79,7 +78,7 @@ def _drop_flashes_since(count: int) -> None:
         session[_FLASHES] = flashes[:count]
 
 
-def transactional(view: Callable[..., ResponseReturnValue]) -> Callable[..., Any]:
+def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     """Run `view` as one unit of work (see the module docstring)."""
     if getattr(view, "_transactional", False):
         return view
