@@ -6,6 +6,7 @@ and the bell counter are emitted to the recipient's own room after commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,18 @@ from helpdesk.users.models import User
 PAGE_SIZE = 30
 
 
+# Sentences for the kinds another feature sends, registered by that feature's
+# init_app (service levels), so this module does not import it back.
+DESCRIBERS: dict[NotificationKind, Callable[[NotificationKind, str], str]] = {}
+
+
+def register_describer(
+    kinds: Iterable[NotificationKind], describe: Callable[[NotificationKind, str], str]
+) -> None:
+    for kind in kinds:
+        DESCRIBERS[kind] = describe
+
+
 def describe(n: Notification) -> str:
     """The sentence shown in the list and the toast (in the current locale)."""
     who = n.actor.display_name if n.actor else _("Someone")
@@ -48,10 +61,8 @@ def describe(n: Notification) -> str:
             ticket=number,
             status=status_label(status),
         )
-    if n.kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED):
-        from helpdesk.sla.alerts import describe as describe_sla
-
-        return describe_sla(n.kind, detail)
+    if n.kind in DESCRIBERS:
+        return DESCRIBERS[n.kind](n.kind, detail)
     return _("New chat message from %(who)s", who=who)
 
 

@@ -14,6 +14,12 @@ def init_app(app: Flask) -> None:
 
     _desk_hooks()
 
+    from helpdesk.notifications.models import NotificationKind
+    from helpdesk.notifications.services import register_describer
+    from helpdesk.sla.alerts import describe
+
+    register_describer((NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED), describe)
+
     from helpdesk.sla.display import ticket_targets
 
     app.jinja_env.globals["sla_targets"] = ticket_targets

@@ -235,11 +235,6 @@ def test_errors_carry_english_text_translated_when_shown():
     assert {m: lines for m, lines in found.items() if lines} == {}
 
 
-# One cycle is left (notifications.services <-> sla.alerts, a late import each way); known
-# to fail until it goes (strict: an unexpected pass is an error, so the mark goes with it).
-@pytest.mark.xfail(
-    strict=True, reason="notifications.services <-> sla.alerts still import each other"
-)
 def test_no_import_cycle():
     assert cycles(import_graph()) == []
 
