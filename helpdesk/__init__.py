@@ -119,7 +119,7 @@ def _init_extensions(app: Flask) -> None:
         manage_session=False,
         max_http_buffer_size=64 * 1024,
     )
-    from helpdesk import chat, jobs, notifications, realtime, sla, tickets
+    from helpdesk import chat, jobs, mail, notifications, realtime, sla, tickets
 
     realtime.init_app(app)  # the transport first; the features bind to it
     notifications.init_app(app)
@@ -127,6 +127,7 @@ def _init_extensions(app: Flask) -> None:
     chat.init_app(app)
     jobs.init_app(app)
     sla.init_app(app)
+    mail.init_app(app)
 
 
 def _origin_checker(app: Flask) -> Callable[[str | None, dict[str, Any]], bool]:

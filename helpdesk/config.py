@@ -106,6 +106,7 @@ class Settings:
     # Export job timings a deployment (or a test with real workers) may shorten:
     # EXPORT_HEARTBEAT_SECONDS, EXPORT_STALE_SECONDS, EXPORT_REQUEUE_SECONDS.
     export_timings: dict[str, float] = field(default_factory=dict)
+    mail: dict[str, Any] = field(default_factory=dict)  # MAIL_* (helpdesk.mail.settings)
 
     @property
     def production(self) -> bool:
@@ -165,6 +166,7 @@ class Settings:
             "JOBS_REDIS_PREFIX": self.jobs_redis_prefix,
             "JOBS_HEARTBEAT_SECONDS": self.jobs_heartbeat_seconds,
             **self.export_timings,
+            **self.mail,
         }
 
 
@@ -217,6 +219,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     locale = environ.get("DEFAULT_LOCALE", "es").strip() or "es"
     if locale not in ("es", "en"):
         raise ConfigError(f"DEFAULT_LOCALE must be es or en (got {locale!r})")
+    from helpdesk.mail import settings as mail_settings
+
     upload_dir = Path(environ.get("UPLOAD_DIR") or instance_dir / "uploads")
     export_dir = Path(environ.get("EXPORT_DIR") or instance_dir / "exports")
     redis_url = environ.get("REDIS_URL", "").strip() or None
@@ -265,6 +269,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         export_timings=_seconds_settings(
             environ, ("EXPORT_HEARTBEAT_SECONDS", "EXPORT_STALE_SECONDS", "EXPORT_REQUEUE_SECONDS")
         ),
+        mail=mail_settings.from_environ(environ),
     )
 
 

@@ -11,6 +11,14 @@ from helpdesk.chat.models import Conversation, Message
 from helpdesk.desk.models import DeskSetting
 from helpdesk.extensions import db
 from helpdesk.jobs.models import JobFailure, JobSchedule, JobWorker
+from helpdesk.mail.models import (
+    Mailbox,
+    MailMessage,
+    MailPreference,
+    Outbox,
+    Quarantine,
+    SmtpRelay,
+)
 from helpdesk.notifications.models import Notification
 from helpdesk.reports.models import ExportJob
 from helpdesk.sla.models import BusinessCalendar, Holiday, Policy, Target
@@ -43,6 +51,12 @@ __all__ = [
     "Category",
     "Comment",
     "LoginSession",
+    "Mailbox",
+    "MailMessage",
+    "MailPreference",
+    "Outbox",
+    "Quarantine",
+    "SmtpRelay",
     "Conversation",
     "DeskSetting",
     "ExportJob",

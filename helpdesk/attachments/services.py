@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -148,6 +149,48 @@ def _is_plain_text(head: bytes) -> bool:
     return not lowered.startswith(("<!doctype", "<html", "<svg", "<?xml", "<script"))
 
 
+def _check_kind(name: str, head: bytes) -> tuple[str, str]:
+    """(extension, content type) of a file from its first bytes; InvalidInput if refused."""
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if not head:
+        raise InvalidInput("The file %(name)s is empty.", field="attachments", name=name)
+    content_type = _detect_type(head, extension)
+    if content_type is None or extension not in ALLOWED_TYPES.get(content_type, ()):
+        raise InvalidInput(
+            "The file %(name)s is not an allowed type (images, PDF, Office/OpenDocument "
+            "documents, ZIP or plain text), or its content does not match its extension.",
+            field="attachments",
+            name=name,
+        )
+    return extension, content_type
+
+
+def screen_file(filename: str, data: bytes) -> None:
+    """The same rules `store_upload` applies, for a file already in memory (mail):
+    raises InvalidInput/PayloadTooLarge, so a caller can drop one file and keep the rest."""
+    name = clean_filename(filename)
+    extension, content_type = _check_kind(name, data[:8192])
+    if len(data) > int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024:
+        raise PayloadTooLarge(
+            "The file %(name)s is larger than the limit of %(mb)s MB.",
+            name=name,
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        )
+    if content_type not in DOCUMENT_PARTS:
+        return
+    upload_root().mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=upload_root(), suffix=".check") as scratch:
+        scratch.write(data)
+        scratch.flush()
+        if not _is_document_container(Path(scratch.name), content_type, name):
+            raise InvalidInput(
+                "The file %(name)s is not a valid %(ext)s document.",
+                field="attachments",
+                name=name,
+                ext=extension.upper(),
+            )
+
+
 def store_upload(
     actor: User,
     ticket_id: int,
@@ -159,18 +202,8 @@ def store_upload(
     """Validate and store one file. The caller has already checked the ticket permission."""
     max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     name = clean_filename(upload.filename)
-    extension = name.rpartition(".")[2].lower() if "." in name else ""
     head = upload.stream.read(8192)
-    if not head:
-        raise InvalidInput("The file %(name)s is empty.", field="attachments", name=name)
-    content_type = _detect_type(head, extension)
-    if content_type is None or extension not in ALLOWED_TYPES.get(content_type, ()):
-        raise InvalidInput(
-            "The file %(name)s is not an allowed type (images, PDF, Office/OpenDocument "
-            "documents, ZIP or plain text), or its content does not match its extension.",
-            field="attachments",
-            name=name,
-        )
+    extension, content_type = _check_kind(name, head)
     stored_name = secrets.token_hex(20)
     # Written under a staging name, moved into place only once the row is committed:
     # a crash (kill -9) or a rollback leaves at most a staging file, which the sweep

@@ -10,4 +10,5 @@ TASK_MODULES: list[str] = [
     "helpdesk.reports.tasks",
     "helpdesk.sla.tasks",
     "helpdesk.attachments.tasks",
+    "helpdesk.mail.tasks",
 ]

@@ -118,6 +118,19 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("twofactor.admin_requirement", "GET"): E("L DD DD AA"),
     ("twofactor.admin_requirement", "POST"): E("L DD DD AA", {"required": ""}),
     ("twofactor.admin_reset", "POST"):      E("L DD DD AA"),
+    ("mail.index", "GET"):                  E("L DD DD AA"),
+    ("mail.relay_save", "POST"):            E("L DD DD AA", {"host": "127.0.0.1", "port": "25", "security": "plain", "from_address": "desk@example.org"}),
+    ("mail.relay_test", "POST"):            E("L DD DD AA"),
+    ("mail.mailbox_edit", "GET"):           E("L DD DD AA"),
+    ("mail.mailbox_edit", "POST"):          E("L DD DD AA", {"name": "Matrix box", "address": "desk@example.org", "host": "127.0.0.1", "port": "9", "security": "plain", "folder": "INBOX", "category_id": "0"}),
+    ("mail.mailbox_delete", "POST"):        E("L DD DD AA"),
+    ("mail.mailbox_test", "POST"):          E("L DD DD AA"),
+    ("mail.outbox_retry", "POST"):          E("L DD DD AA"),
+    ("mail.quarantine_download", "GET"):    E("L DD DD AA"),
+    # The original of a mailed ticket: staff who may see the ticket (never its requester).
+    ("mail.original", "GET"):               E("L DD AD AA"),
+    ("mail.preferences", "GET"):            E("L AA AA AA"),
+    ("mail.preferences", "POST"):           E("L AA AA AA", {"reply": "y"}),
 }
 # fmt: on
 
@@ -157,6 +170,7 @@ class World:
     attachment_foreign: Any
     category: Any
     export_jobs: dict[str, str] = field(default_factory=dict)  # person key -> finished job id
+    mail: dict[str, int] = field(default_factory=dict)  # mail objects by kind
 
     def user(self, role: str):  # type: ignore[no-untyped-def]
         return self.users[{"user": "user", "technician": "tech", "admin": "admin"}[role]]
@@ -223,8 +237,32 @@ def build_world(tag: str, password: str) -> World:
     att_own = ticket_attachments(made["admin"], own)[0]
     att_foreign = ticket_attachments(made["admin"], foreign)[0]
     export_jobs = _export_jobs(made)
+    mail = _mail_objects(tag, own, foreign)
     db.session.commit()
-    return World(made, password, own, foreign, att_own, att_foreign, category, export_jobs)
+    return World(made, password, own, foreign, att_own, att_foreign, category, export_jobs, mail)
+
+
+def _mail_objects(tag: str, own: Any, foreign: Any) -> dict[str, int]:
+    """A mailbox (on a closed loopback port), an outbox row, a quarantined message and
+    the kept original of a mail for each ticket."""
+    from helpdesk.mail import mailboxes, outbox
+    from helpdesk.mail import services as mail
+    from helpdesk.mail.models import Direction, MailMessage, OutboxKind, Outcome
+    from helpdesk.mail.parser import id_key
+
+    box = mailboxes.save_mailbox(None, name=f"Box {tag}", address=f"desk-{tag}@example.org",
+                                 host="127.0.0.1", port=9, security="plain", username="x")  # fmt: skip
+    ids = {"mailbox": box.id}
+    ids["outbox"] = outbox.queue(OutboxKind.TEST, to_address="x@example.org", subject="m").id
+    ids["quarantine"] = mail.quarantine(b"Subject: broken\r\n\r\n\x00", "matrix").id
+    for key, ticket in (("own", own), ("foreign", foreign)):
+        row = MailMessage(key=id_key(f"{tag}-{key}"), message_id=f"{tag}-{key}@example.org",
+                          direction=Direction.IN, outcome=Outcome.TICKET, ticket_id=ticket.id,
+                          stored_name=mail.keep_original(b"Subject: kept\r\n\r\nbody"))  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        ids[f"message_{key}"] = row.id
+    return ids
 
 
 def _export_jobs(made: dict[str, Any]) -> dict[str, str]:
@@ -296,6 +334,10 @@ OBJECTS: dict[str, Any] = {
     "conversation_id": _conversation_for,
     "notification_id": _notification_for,
     "job_id": _export_job_for,
+    "mailbox_id": lambda w, role, own: w.mail["mailbox"],
+    "outbox_id": lambda w, role, own: w.mail["outbox"],
+    "quarantine_id": lambda w, role, own: w.mail["quarantine"],
+    "message_id": lambda w, role, own: w.mail["message_own" if own else "message_foreign"],
 }
 
 

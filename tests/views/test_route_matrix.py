@@ -127,6 +127,7 @@ ALL_LOGGED_IN = {r: 200 for r in ROLES if r != "anon"} | {"anon": "login"}
 ADMIN_ONLY_GET = {r: 403 for r in ROLES} | {"admin": 200, "anon": "login"}
 ADMIN_ONLY_POST = {r: 403 for r in ROLES} | {"admin": 302, "anon": "login"}
 ADMIN_INDEX = {r: 403 for r in ROLES} | {"admin": 302, "anon": "login"}
+ADMIN_404 = {r: 403 for r in ROLES} | {"admin": 404, "anon": "login"}
 
 # (endpoint, method, variant) → Case
 MATRIX: dict[tuple[str, str, str], Case] = {
@@ -282,6 +283,51 @@ MATRIX: dict[tuple[str, str, str], Case] = {
         lambda s, k: "/admin/branding",
         ADMIN_ONLY_POST,
         lambda s: {"name": f"Desk {s.markers['tag']}", "color": "#14532d"},
+    ),
+    # Mail settings (ids that do not exist: the admin gets 404, everyone else 403 first).
+    ("mail.index", "GET", ""): Case("GET", lambda s, k: "/admin/mail", ADMIN_ONLY_GET),
+    ("mail.relay_save", "POST", ""): Case(
+        "POST",
+        lambda s, k: "/admin/mail/relay",
+        ADMIN_ONLY_POST,
+        lambda s: {
+            "host": "127.0.0.1",
+            "port": "25",
+            "security": "plain",
+            "from_address": "desk@example.org",
+        },  # fmt: skip
+    ),
+    ("mail.relay_test", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/mail/relay/test", ADMIN_ONLY_POST
+    ),
+    ("mail.mailbox_edit", "GET", ""): Case(
+        "GET", lambda s, k: "/admin/mail/mailboxes/new", ADMIN_ONLY_GET
+    ),
+    ("mail.mailbox_edit", "POST", ""): Case(
+        "POST",
+        lambda s, k: "/admin/mail/mailboxes/new",
+        ADMIN_ONLY_POST,
+        lambda s: {
+            "name": f"Box {s.markers['tag']}",
+            "address": "desk@example.org",
+            "host": "127.0.0.1",
+            "port": "143",
+            "security": "plain",
+            "folder": "INBOX",
+            "category_id": "0",
+        },  # fmt: skip
+    ),
+    ("mail.mailbox_delete", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/mail/mailboxes/999999/delete", ADMIN_404
+    ),
+    ("mail.mailbox_test", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/mail/mailboxes/999999/test", ADMIN_404
+    ),
+    ("mail.outbox_retry", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/mail/outbox/999999/retry", ADMIN_404
+    ),
+    ("mail.quarantine_download", "GET", ""): Case(
+        "GET", lambda s, k: "/admin/mail/quarantine/999999.eml", ADMIN_404
     ),
 }
 
