@@ -182,6 +182,10 @@ def erase_person(actor: User, person: User, *, mode: str = "anonymise") -> dict[
         for column in columns:
             if any(fk.ondelete == "CASCADE" for fk in column.foreign_keys):
                 gone(table.name, delete(table).where(column == pid))
+    # Mail they sent or were sent, with the kept originals (helpdesk.mail).
+    from helpdesk.mail.privacy import erase_person_mail
+
+    files += erase_person_mail(pid, person.email, needles, gone)
 
     # Their names in free text kept elsewhere (audit details, timeline values).
     for row in db.session.scalars(
