@@ -16,6 +16,7 @@ import logging
 import re
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -63,13 +64,13 @@ def _uid_messages(imap: imaplib.IMAP4, folder: str) -> list[bytes]:
     typ, data = imap.select(_folder(folder))
     if typ != "OK":
         raise imaplib.IMAP4.error(f"cannot open folder {folder}: {data!r}")
-    typ, data = imap.uid("search", None, "UNSEEN")
+    typ, data = imap.uid("search", "UNSEEN")
     if typ != "OK":
         raise imaplib.IMAP4.error(f"search failed: {data!r}")
     return (data[0] or b"").split()[:BATCH]
 
 
-def _body(data: list) -> bytes | None:  # type: ignore[type-arg]
+def _body(data: list[Any]) -> bytes | None:
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return item[1]
@@ -92,7 +93,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
         return report
     try:
         for uid in _uid_messages(imap, folder):
-            typ, data = imap.uid("fetch", uid, "(BODY.PEEK[])")
+            typ, data = imap.uid("fetch", uid.decode(), "(BODY.PEEK[])")
             raw = _body(data) if typ == "OK" else None
             if raw is None:
                 report.error = f"cannot fetch message {uid.decode()}: {data!r}"[:500]
@@ -103,7 +104,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
             name = result.outcome.value if result.outcome else "duplicate"
             report.outcomes[name] = report.outcomes.get(name, 0) + 1
             report.fetched += 1
-            imap.uid("store", uid, "+FLAGS", "(\\Seen)")
+            imap.uid("store", uid.decode(), "+FLAGS", "(\\Seen)")
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
         report.error = f"{type(exc).__name__}: {exc}"[:500]
     finally:

@@ -16,8 +16,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helpdesk.db import MYSQL_TABLE_ARGS, UTCDateTime, utcnow
-from helpdesk.extensions import db
+from helpdesk.db import MYSQL_TABLE_ARGS, Base, UTCDateTime, utcnow
 
 # Rendered messages may be large (HTML part, many recipients' headers).
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql")
@@ -37,7 +36,7 @@ class Security(str, enum.Enum):
     PLAIN = "plain"  # only for a server on the same machine (and the tests)
 
 
-class Mailbox(db.Model):
+class Mailbox(Base):
     """An IMAP mailbox the desk reads; `address` is what customers write to."""
 
     __tablename__ = "mail_mailboxes"
@@ -62,7 +61,7 @@ class Mailbox(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SmtpRelay(db.Model):
+class SmtpRelay(Base):
     """The one relay the desk sends through (row id 1)."""
 
     __tablename__ = "mail_smtp_relay"
@@ -93,7 +92,7 @@ class Outcome(str, enum.Enum):
     SENT = "sent"  # one of ours (direction out)
 
 
-class MailMessage(db.Model):
+class MailMessage(Base):
     """Every message seen: de-duplication (one row per Message-ID) and threading."""
 
     __tablename__ = "mail_messages"
@@ -141,7 +140,7 @@ class OutboxKind(str, enum.Enum):
     TEST = "test"  # helpdesk mail-test
 
 
-class Outbox(db.Model):
+class Outbox(Base):
     __tablename__ = "mail_outbox"
     __table_args__ = (
         Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),
@@ -172,7 +171,7 @@ class Outbox(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Quarantine(db.Model):
+class Quarantine(Base):
     """A message we could not read: kept whole for staff; the mailbox moves on."""
 
     __tablename__ = "mail_quarantine"
@@ -190,7 +189,7 @@ class Quarantine(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MailPreference(db.Model):
+class MailPreference(Base):
     """Which ticket events reach a person by mail (no row: all of them)."""
 
     __tablename__ = "mail_preferences"

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from helpdesk.attachments.models import Attachment
-from helpdesk.db import utcnow
+from helpdesk.db import rowcount, utcnow
 from helpdesk.extensions import db
 from helpdesk.jobs import enqueue_after_commit
 from helpdesk.mail import crypto, rules
@@ -415,7 +415,7 @@ def send_one(outbox_id: int, *, smtp: smtplib.SMTP | None = None) -> bool:
         .values(claimed_until=now + CLAIM)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         return False
     row = db.session.get(Outbox, outbox_id)
     assert row is not None

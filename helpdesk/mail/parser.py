@@ -313,7 +313,9 @@ def parse(raw: bytes) -> ParsedMail:
             report = report or Report()
             blocks = part.get_payload()  # parsed as header blocks, one per recipient
             status_text = (
-                "\n".join(f"{k}: {v}" for b in blocks for k, v in b.raw_items())
+                "\n".join(
+                    f"{k}: {v}" for b in blocks if isinstance(b, Message) for k, v in b.raw_items()
+                )
                 if isinstance(blocks, list)
                 else decode_bytes(_part_bytes(part), "utf-8")
             )

@@ -23,10 +23,10 @@ def erase_person_mail(
     files: list[Path] = []
     address = (email or "").lower()
     theirs = [MailMessage.sender == address] if address else []
-    for row in db.session.scalars(select(MailMessage).where(or_(*theirs, False))):
-        if row.stored_name:
-            files.append(stored_path(row.stored_name))
     if theirs:
+        for row in db.session.scalars(select(MailMessage).where(or_(*theirs))):
+            if row.stored_name:
+                files.append(stored_path(row.stored_name))
         gone("mail_messages", delete(MailMessage).where(or_(*theirs)))
         quarantined = select(Quarantine).where(func.lower(Quarantine.sender).contains(address))
         files += [stored_path(q.stored_name) for q in db.session.scalars(quarantined)]
@@ -39,11 +39,11 @@ def erase_person_mail(
         recipient.append(func.lower(Outbox.to_address) == address)
     gone("mail_outbox", delete(Outbox).where(or_(*recipient)))
     gone("mail_preferences", delete(MailPreference).where(MailPreference.user_id == person_id))
-    for row in db.session.scalars(
+    if not needles:
+        return files
+    for sent in db.session.scalars(
         select(Outbox).where(or_(*(Outbox.raw.contains(n) for n in needles)))
-        if needles
-        else select(Outbox).where(False)
     ):
         for needle in needles:
-            row.raw = (row.raw or "").replace(needle, "deleted user")
+            sent.raw = (sent.raw or "").replace(needle, "deleted user")
     return files

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from helpdesk.errors import HelpdeskError
-from helpdesk.extensions import db
 from helpdesk.mail import fetch, mailboxes, outbox
 from helpdesk.mail.forms import MailboxForm, PreferencesForm, RelayForm
 from helpdesk.mail.permissions import can_manage_mail
@@ -30,7 +29,7 @@ def _require_admin() -> None:
 
 @bp.route("/admin/mail", methods=["GET"])
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     _require_admin()
     relay = mailboxes.get_relay()
     form = RelayForm(obj=relay)
@@ -38,7 +37,7 @@ def index():  # type: ignore[no-untyped-def]
     return _index(form)
 
 
-def _index(form: RelayForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _index(form: RelayForm, status: int = 200):
     actor = _actor()
     return render_template(
         "mail/admin.html",
@@ -53,7 +52,7 @@ def _index(form: RelayForm, status: int = 200):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/mail/relay", methods=["POST"])
 @login_required
-def relay_save():  # type: ignore[no-untyped-def]
+def relay_save():
     _require_admin()
     form = RelayForm()
     if form.validate_on_submit():
@@ -70,7 +69,6 @@ def relay_save():  # type: ignore[no-untyped-def]
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The SMTP relay has been saved."), "success")
             return redirect(url_for("mail.index"))
     return _index(form, 400)
@@ -78,7 +76,7 @@ def relay_save():  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/mail/relay/test", methods=["POST"])
 @login_required
-def relay_test():  # type: ignore[no-untyped-def]
+def relay_test():
     _require_admin()
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -99,7 +97,7 @@ def _category_choices() -> list[tuple[int, str]]:
 @bp.route("/admin/mail/mailboxes/new", methods=["GET", "POST"])
 @bp.route("/admin/mail/mailboxes/<int:mailbox_id>", methods=["GET", "POST"])
 @login_required
-def mailbox_edit(mailbox_id: int | None = None):  # type: ignore[no-untyped-def]
+def mailbox_edit(mailbox_id: int | None = None):
     _require_admin()
     mailbox = mailboxes.get_mailbox(mailbox_id) if mailbox_id else None
     form = MailboxForm(obj=mailbox if request.method == "GET" else None)
@@ -126,7 +124,6 @@ def mailbox_edit(mailbox_id: int | None = None):  # type: ignore[no-untyped-def]
         except HelpdeskError as exc:
             form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Mailbox %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("mail.index"))
     status = 400 if form.errors else 200
@@ -135,19 +132,18 @@ def mailbox_edit(mailbox_id: int | None = None):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/mail/mailboxes/<int:mailbox_id>/delete", methods=["POST"])
 @login_required
-def mailbox_delete(mailbox_id: int):  # type: ignore[no-untyped-def]
+def mailbox_delete(mailbox_id: int):
     _require_admin()
     if not EmptyForm().validate_on_submit():
         abort(400)
     mailboxes.delete_mailbox(_actor(), mailbox_id)
-    db.session.commit()
     flash(_("The mailbox has been deleted."), "success")
     return redirect(url_for("mail.index"))
 
 
 @bp.route("/admin/mail/mailboxes/<int:mailbox_id>/test", methods=["POST"])
 @login_required
-def mailbox_test(mailbox_id: int):  # type: ignore[no-untyped-def]
+def mailbox_test(mailbox_id: int):
     _require_admin()
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -165,17 +161,16 @@ def mailbox_test(mailbox_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/mail/outbox/<int:outbox_id>/retry", methods=["POST"])
 @login_required
-def outbox_retry(outbox_id: int):  # type: ignore[no-untyped-def]
+def outbox_retry(outbox_id: int):
     _require_admin()
     if not EmptyForm().validate_on_submit():
         abort(400)
     mailboxes.retry_outbox(_actor(), outbox_id)
-    db.session.commit()
     flash(_("The message will be sent again."), "success")
     return redirect(url_for("mail.index", _anchor="outbox"))
 
 
-def _eml(stored_name: str, download_name: str):  # type: ignore[no-untyped-def]
+def _eml(stored_name: str, download_name: str):
     path = stored_path(stored_name)
     if not path.is_file():
         abort(404)
@@ -186,7 +181,7 @@ def _eml(stored_name: str, download_name: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/mail/quarantine/<int:quarantine_id>.eml")
 @login_required
-def quarantine_download(quarantine_id: int):  # type: ignore[no-untyped-def]
+def quarantine_download(quarantine_id: int):
     _require_admin()
     row = mailboxes.get_quarantined(_actor(), quarantine_id)
     return _eml(row.stored_name, f"quarantine-{row.id}.eml")
@@ -194,7 +189,7 @@ def quarantine_download(quarantine_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/mail/messages/<int:message_id>.eml")
 @login_required
-def original(message_id: int):  # type: ignore[no-untyped-def]
+def original(message_id: int):
     message = mailboxes.get_original(_actor(), message_id)
     assert message.stored_name is not None
     return _eml(message.stored_name, f"message-{message.id}.eml")
@@ -202,7 +197,7 @@ def original(message_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/mail", methods=["GET", "POST"])
 @login_required
-def preferences():  # type: ignore[no-untyped-def]
+def preferences():
     actor = _actor()
     current = outbox.preferences(actor)
     form = PreferencesForm(obj=current if request.method == "GET" else None)
@@ -210,7 +205,6 @@ def preferences():  # type: ignore[no-untyped-def]
         mailboxes.save_preferences(
             actor, {name: bool(getattr(form, name).data) for name in mailboxes.PREFERENCE_FIELDS}
         )
-        db.session.commit()
         flash(_("Your mail preferences have been saved."), "success")
         return redirect(url_for("mail.preferences"))
     return render_template("mail/preferences.html", form=form), (400 if form.errors else 200)
