@@ -182,6 +182,15 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True, "pool_recycle": 1800}
 
 
+def _mail_settings(environ: dict[str, str]) -> dict[str, Any]:
+    from helpdesk.mail import settings as mail_settings
+
+    try:
+        return mail_settings.from_environ(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from `environ` (default: os.environ after loading `.env`)."""
     if environ is None:
@@ -219,8 +228,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     locale = environ.get("DEFAULT_LOCALE", "es").strip() or "es"
     if locale not in ("es", "en"):
         raise ConfigError(f"DEFAULT_LOCALE must be es or en (got {locale!r})")
-    from helpdesk.mail import settings as mail_settings
-
     upload_dir = Path(environ.get("UPLOAD_DIR") or instance_dir / "uploads")
     export_dir = Path(environ.get("EXPORT_DIR") or instance_dir / "exports")
     redis_url = environ.get("REDIS_URL", "").strip() or None
@@ -269,7 +276,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         export_timings=_seconds_settings(
             environ, ("EXPORT_HEARTBEAT_SECONDS", "EXPORT_STALE_SECONDS", "EXPORT_REQUEUE_SECONDS")
         ),
-        mail=mail_settings.from_environ(environ),
+        mail=_mail_settings(environ),
     )
 
 

@@ -142,11 +142,15 @@ def queue(
     return row
 
 
+# Set by helpdesk.mail.tasks when it is imported (the worker registry imports it in
+# every process): the send task, handed each new row once it is committed.
+send_task: list[Any] = []
+
+
 def _wake(outbox_id: int) -> None:
     """Hand the row to the send task once it is committed (the sweep if that fails)."""
-    from helpdesk.mail import tasks
-
-    enqueue_after_commit(tasks.send_outbox, outbox_id)
+    for task in send_task:
+        enqueue_after_commit(task, outbox_id)
 
 
 def queue_refusal(

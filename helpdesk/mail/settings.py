@@ -27,9 +27,8 @@ _CHOICES = {"MAIL_UNKNOWN_SENDERS": ("create", "refuse"), "MAIL_CLOSED_REPLY": (
 
 
 def from_environ(environ: dict[str, str]) -> dict[str, Any]:
-    """Validated MAIL_* settings; a bad value names the key and what it may be."""
-    from helpdesk.config import ConfigError
-
+    """Validated MAIL_* settings; a bad value raises ValueError naming the key and
+    what it may be (helpdesk.config turns it into its ConfigError)."""
     out: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         raw = environ.get(key, "").strip()
@@ -41,10 +40,10 @@ def from_environ(environ: dict[str, str]) -> dict[str, Any]:
             try:
                 out[key] = max(1, int(raw))
             except ValueError:
-                raise ConfigError(f"{key}={raw!r} is not a whole number") from None
+                raise ValueError(f"{key}={raw!r} is not a whole number") from None
         else:
             if key in _CHOICES and raw not in _CHOICES[key]:
-                raise ConfigError(f"{key} must be one of {', '.join(_CHOICES[key])} (got {raw!r})")
+                raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])} (got {raw!r})")
             out[key] = raw
     return out
 

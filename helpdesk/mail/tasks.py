@@ -29,6 +29,9 @@ def fetch_mailbox(mailbox_id: int) -> None:
     fetch.fetch_mailbox(mailbox_id)  # commits once per message itself
 
 
+outbox.send_task[:] = [send_outbox]
+
+
 @periodic_task(crontab(minute="*"))
 def sweep_outbox() -> None:
     for outbox_id in outbox.due_ids():
