@@ -93,6 +93,16 @@ def build_scene(people, category, make_user) -> Scene:
     scene.ids["other_category"] = services.create_category(None, f"Other {tag}").id
     scene.ids["target_user"] = people["user2"].id
     scene.ids["tech2"] = people["tech2"].id
+    from datetime import date
+
+    from helpdesk.sla import services as sla
+
+    policy = sla.ensure_defaults()
+    scene.ids["sla_policy"] = policy.id
+    scene.ids["sla_calendar"] = policy.calendar_id
+    holiday = next((h for h in policy.calendar.holidays if h.day == date(2026, 1, 1)), None)
+    holiday = holiday or sla.add_holiday(None, policy.calendar_id, day=date(2026, 1, 1))
+    scene.ids["sla_holiday"] = holiday.id
     scene.markers["tag"] = tag
     db.session.commit()
     return scene
@@ -328,6 +338,85 @@ MATRIX: dict[tuple[str, str, str], Case] = {
     ),
     ("mail.quarantine_download", "GET", ""): Case(
         "GET", lambda s, k: "/admin/mail/quarantine/999999.eml", ADMIN_404
+    ),
+    ("sla.index", "GET", ""): Case("GET", lambda s, k: "/admin/sla/", ADMIN_INDEX),
+    ("sla.policies", "GET", ""): Case("GET", lambda s, k: "/admin/sla/policies", ADMIN_ONLY_GET),
+    ("sla.calendars", "GET", ""): Case("GET", lambda s, k: "/admin/sla/calendars", ADMIN_ONLY_GET),
+    ("sla.calendars", "POST", ""): Case(
+        "POST",
+        lambda s, k: "/admin/sla/calendars",
+        ADMIN_ONLY_POST,
+        lambda s: {
+            "name": f"Cal {s.markers['tag']}",
+            "zone": "Europe/Madrid",
+            "mon": "09:00-18:00",
+        },
+    ),
+    ("sla.calendar_edit", "GET", ""): Case(
+        "GET", lambda s, k: f"/admin/sla/calendars/{s.ids['sla_calendar']}", ADMIN_ONLY_GET
+    ),
+    ("sla.calendar_edit", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/sla/calendars/{s.ids['sla_calendar']}",
+        ADMIN_ONLY_POST,
+        lambda s: {"name": f"24x7 {s.markers['tag']}", "zone": "UTC", "mon": "00:00-24:00"},
+    ),
+    ("sla.holiday_add", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/sla/calendars/{s.ids['sla_calendar']}/holidays",
+        ADMIN_ONLY_POST,
+        lambda s: {"holiday-day": "2026-12-25", "holiday-name": "Navidad"},
+    ),
+    ("sla.holiday_prefill", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/sla/calendars/{s.ids['sla_calendar']}/holidays/prefill",
+        ADMIN_ONLY_POST,
+        lambda s: {"prefill-country": "ES", "prefill-year": "2026"},
+    ),
+    ("sla.holiday_delete", "POST", ""): Case(
+        "POST",
+        lambda s, k: (
+            f"/admin/sla/calendars/{s.ids['sla_calendar']}/holidays/{s.ids['sla_holiday']}/delete"
+        ),
+        ADMIN_ONLY_POST,
+    ),
+    ("sla.policy_new", "GET", ""): Case(
+        "GET", lambda s, k: "/admin/sla/policies/new", ADMIN_ONLY_GET
+    ),
+    ("sla.policy_new", "POST", ""): Case(
+        "POST",
+        lambda s, k: "/admin/sla/policies/new",
+        ADMIN_ONLY_POST,
+        lambda s: {
+            "name": f"Pol {s.markers['tag']}",
+            "calendar_id": str(s.ids["sla_calendar"]),
+            "warn_percent": "80",
+            "urgent_first_response": "60",
+        },
+    ),
+    ("sla.policy_edit", "GET", ""): Case(
+        "GET", lambda s, k: f"/admin/sla/policies/{s.ids['sla_policy']}", ADMIN_ONLY_GET
+    ),
+    ("sla.policy_edit", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/sla/policies/{s.ids['sla_policy']}",
+        ADMIN_ONLY_POST,
+        lambda s: {
+            "name": "Default",
+            "calendar_id": str(s.ids["sla_calendar"]),
+            "warn_percent": "80",
+            "urgent_resolution": "1440",
+            "active": "y",
+        },
+    ),
+    ("sla.policy_move", "POST", ""): Case(
+        "POST",
+        lambda s, k: f"/admin/sla/policies/{s.ids['sla_policy']}/move",
+        ADMIN_ONLY_POST,
+        lambda s: {"direction": "down"},
+    ),
+    ("sla.recompute", "POST", ""): Case(
+        "POST", lambda s, k: "/admin/sla/recompute", ADMIN_ONLY_POST
     ),
 }
 
