@@ -143,15 +143,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_mail_outbox_ticket_id')
-        batch_op.drop_index('ix_mail_outbox_status_next_attempt_at')
-
+    # Dropping a table drops its indexes; MySQL refuses to drop an index a foreign key
+    # still needs, so the indexes are not dropped one by one first.
     op.drop_table('mail_outbox')
-    with op.batch_alter_table('mail_messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_mail_messages_ticket_id')
-        batch_op.drop_index('ix_mail_messages_sender_created_at')
-
     op.drop_table('mail_messages')
     op.drop_table('mail_quarantine')
     op.drop_table('mail_preferences')
