@@ -100,7 +100,7 @@ def test_admin_sees_the_checklist_with_links_and_ticks(app, client, make_user):
     page = client.get("/").get_data(as_text=True)
     assert 'id="setup-checklist"' in page
     # categories ready; no technician, user, service level policy or branding yet
-    assert "1 of 5 done" in page
+    assert "1 of 6 done" in page
     for href in ("/admin/categories", "/admin/users", "/admin/branding"):
         assert f'href="{href}"' in page
     assert "Describe the problem in a new ticket" not in page  # end-user wording
@@ -109,14 +109,20 @@ def test_admin_sees_the_checklist_with_links_and_ticks(app, client, make_user):
     make_user("technician", "tech")
     make_user("user", "alice")
     page = client.get("/").get_data(as_text=True)
-    assert "3 of 5 done" in page
+    assert "3 of 6 done" in page
     from helpdesk.sla.services import ensure_defaults
 
     ensure_defaults()  # the 24×7 policy that migration 0011 makes on a migrated desk
     db.session.commit()
-    assert "4 of 5 done" in client.get("/").get_data(as_text=True)
+    assert "4 of 6 done" in client.get("/").get_data(as_text=True)
     resp = client.post("/admin/branding", data={"name": "Soporte ACME", "color": "#14532d"})
     assert resp.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "5 of 6 done" in page and 'href="/admin/mail"' in page
+    from helpdesk.mail.models import Mailbox
+
+    db.session.add(Mailbox(name="Soporte", address="soporte@example.com"))
+    db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert 'id="setup-checklist"' not in page  # all done: gone
     assert "Soporte ACME" in page
@@ -226,14 +232,8 @@ def test_branding_page_is_admin_only(client, make_user):
     assert client.post("/admin/branding", data={"name": "x", "color": "#14532d"}).status_code == 403
 
 
-def test_feature_steps_appear_once_their_page_exists(app, make_user, monkeypatch):
+def test_feature_steps_appear_only_where_their_page_exists(app, make_user, monkeypatch):
     boss = make_user("admin", "boss")
-    with app.test_request_context():
-        keys = [item.key for item in desk.checklist(boss)]
-    # Service levels have their pages; mailboxes do not (yet).
-    assert keys == ["categories", "technicians", "users", "service_levels", "branding"]
-    monkeypatch.setitem(app.view_functions, "mail.mailboxes", lambda: "")
-    app.url_map.add(app.url_rule_class("/admin/mailboxes", endpoint="mail.mailboxes"))
     with app.test_request_context():
         items = {item.key: item for item in desk.checklist(boss)}
     assert list(items) == [
@@ -244,4 +244,8 @@ def test_feature_steps_appear_once_their_page_exists(app, make_user, monkeypatch
         "service_levels",
         "branding",
     ]
-    assert items["mailbox"].url == "/admin/mailboxes" and not items["mailbox"].done
+    assert items["mailbox"].url == "/admin/mail" and not items["mailbox"].done
+    monkeypatch.delitem(app.view_functions, "mail.index")
+    with app.test_request_context():
+        keys = [item.key for item in desk.checklist(boss)]
+    assert "mailbox" not in keys and "service_levels" in keys
