@@ -66,6 +66,8 @@ def test_dashboard_charts_light_and_dark_then_click_filters_list(live_server, pa
     page.screenshot(path="/tmp/hd-dashboard-dark.png", full_page=True)
 
     # click the "High" bar of the priority chart → the list filtered by priority=high
+    # (in view first: the service-level cards push the charts below the fold)
+    page.locator("#chart-priority").scroll_into_view_if_needed()
     point = page.evaluate(
         """() => {
             const chart = window.Chart.getChart('chart-priority');
