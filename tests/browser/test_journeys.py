@@ -115,7 +115,7 @@ def test_main_journeys(browser, pages, desk, lang, tmp_path):
     pages.append(admin)
     login(admin, desk, "boss")
     admin.get_by_role("button", name=t["admin"]).click()
-    admin.get_by_role("link", name=t["users"]).click()
+    admin.get_by_role("link", name=t["users"], exact=True).click()
     admin.get_by_role("link", name=t["new_user"]).click()
     admin.fill("#username", "carmen")
     admin.fill("#full_name", "Carmen Núñez")
@@ -126,7 +126,7 @@ def test_main_journeys(browser, pages, desk, lang, tmp_path):
         admin.click("main form button[type=submit]")
     assert t["user_created"] in admin.locator(".flash-messages").inner_text()
     admin.get_by_role("button", name=t["admin"]).click()
-    admin.get_by_role("link", name=t["categories"]).click()
+    admin.get_by_role("link", name=t["categories"], exact=True).click()
     admin.fill("#name", "Red y wifi")
     admin.fill("#description", "Cables, wifi, VPN")
     with admin.expect_navigation():
