@@ -63,7 +63,7 @@ def _cli(app, *args: str):  # type: ignore[no-untyped-def]
 def test_kill_before_commit_leaves_only_a_staged_file_that_the_check_removes(app, people, category):  # type: ignore[no-untyped-def]
     upload_dir = Path(app.config["UPLOAD_DIR"])
     ticket_id = _crash(app, "before-commit", people["user"], category)
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: MySQL REPEATABLE READ would hide the child's commit
     assert db.session.get(Ticket, ticket_id) is None
     assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
     assert _placed(upload_dir) == []  # nothing that looks stored
@@ -86,7 +86,7 @@ def test_kill_between_commit_and_move_keeps_the_file_served_and_the_sweep_moves_
 ):  # type: ignore[no-untyped-def]
     upload_dir = Path(app.config["UPLOAD_DIR"])
     ticket_id = _crash(app, "after-commit", people["user"], category)
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: MySQL REPEATABLE READ would hide the child's commit
     attachment = db.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket_id)
     ).one()
