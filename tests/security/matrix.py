@@ -131,6 +131,22 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("mail.original", "GET"):               E("L DD AD AA"),
     ("mail.preferences", "GET"):            E("L AA AA AA"),
     ("mail.preferences", "POST"):           E("L AA AA AA", {"reply": "y"}),
+    # Service levels: administrators only.
+    ("sla.index", "GET"):                   E("L DD DD AA"),
+    ("sla.policies", "GET"):                E("L DD DD AA"),
+    ("sla.calendars", "GET"):               E("L DD DD AA"),
+    ("sla.calendars", "POST"):              E("L DD DD AA", {"name": "Matrix calendar", "zone": "Europe/Madrid", "mon": "09:00-18:00"}),
+    ("sla.calendar_edit", "GET"):           E("L DD DD AA"),
+    ("sla.calendar_edit", "POST"):          E("L DD DD AA", {"name": "Matrix 24x7", "zone": "UTC", "mon": "00:00-24:00"}),
+    ("sla.holiday_add", "POST"):            E("L DD DD AA", {"holiday-day": "2026-12-25", "holiday-name": "Navidad"}),
+    ("sla.holiday_prefill", "POST"):        E("L DD DD AA", {"prefill-country": "ES", "prefill-year": "2026"}),
+    ("sla.holiday_delete", "POST"):         E("L DD DD AA"),
+    ("sla.policy_new", "GET"):              E("L DD DD AA"),
+    ("sla.policy_new", "POST"):             E("L DD DD AA", {"name": "Matrix policy"}),
+    ("sla.policy_edit", "GET"):             E("L DD DD AA"),
+    ("sla.policy_edit", "POST"):            E("L DD DD AA", {"name": "Matrix policy"}),
+    ("sla.policy_move", "POST"):            E("L DD DD AA", {"direction": "up"}),
+    ("sla.recompute", "POST"):              E("L DD DD AA"),
 }
 # fmt: on
 
@@ -170,7 +186,7 @@ class World:
     attachment_foreign: Any
     category: Any
     export_jobs: dict[str, str] = field(default_factory=dict)  # person key -> finished job id
-    mail: dict[str, int] = field(default_factory=dict)  # mail objects by kind
+    mail: dict[str, int] = field(default_factory=dict)  # mail and service-level ids by kind
 
     def user(self, role: str):  # type: ignore[no-untyped-def]
         return self.users[{"user": "user", "technician": "tech", "admin": "admin"}[role]]
@@ -238,8 +254,21 @@ def build_world(tag: str, password: str) -> World:
     att_foreign = ticket_attachments(made["admin"], foreign)[0]
     export_jobs = _export_jobs(made)
     mail = _mail_objects(tag, own, foreign)
+    mail.update(_sla_objects())
     db.session.commit()
     return World(made, password, own, foreign, att_own, att_foreign, category, export_jobs, mail)
+
+
+def _sla_objects() -> dict[str, int]:
+    """The 24×7 default policy, its calendar and one holiday on it."""
+    from datetime import date
+
+    from helpdesk.sla import services as sla
+
+    policy = sla.ensure_defaults()
+    holiday = next((h for h in policy.calendar.holidays if h.day == date(2026, 1, 1)), None)
+    holiday = holiday or sla.add_holiday(None, policy.calendar_id, day=date(2026, 1, 1))
+    return {"sla_policy": policy.id, "sla_calendar": policy.calendar_id, "sla_holiday": holiday.id}
 
 
 def _mail_objects(tag: str, own: Any, foreign: Any) -> dict[str, int]:
@@ -338,6 +367,9 @@ OBJECTS: dict[str, Any] = {
     "outbox_id": lambda w, role, own: w.mail["outbox"],
     "quarantine_id": lambda w, role, own: w.mail["quarantine"],
     "message_id": lambda w, role, own: w.mail["message_own" if own else "message_foreign"],
+    "calendar_id": lambda w, role, own: w.mail["sla_calendar"],
+    "holiday_id": lambda w, role, own: w.mail["sla_holiday"],
+    "policy_id": lambda w, role, own: w.mail["sla_policy"],
 }
 
 
