@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 
+from helpdesk.auth.session import may_hold_socket
 from helpdesk.chat import permissions as chat_perm
 from helpdesk.i18n import js_strings
 from helpdesk.tickets import permissions as ticket_perm
@@ -89,4 +90,5 @@ def register(app: Flask) -> None:
         url_with=url_with,
         get_locale=get_locale,
         js_strings=js_strings,
+        may_hold_socket=may_hold_socket,
     )

@@ -50,6 +50,13 @@ def must_enrol(user: User) -> bool:
     return required(user)
 
 
+def may_hold_socket(user: Any) -> bool:
+    """Who may open the live connection: signed in, no forced password change, no
+    pending two-factor enrolment. The connect handler refuses the rest, and pages
+    use the same rule so they do not open a socket that would be refused."""
+    return bool(user.is_authenticated and not user.must_change_password and not must_enrol(user))
+
+
 def clock() -> float:
     return time.time()
 

@@ -14,7 +14,7 @@ from flask import current_app, request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from helpdesk.auth.session import must_enrol  # noqa: E402
+from helpdesk.auth.session import may_hold_socket  # noqa: E402
 from helpdesk.extensions import socketio
 from helpdesk.realtime import permissions as perm
 from helpdesk.realtime import rooms
@@ -44,11 +44,7 @@ def on_connect(auth: Any = None) -> None:
         app.config.get("SOCKETIO_ALLOWED_ORIGINS") or (),
     ):
         raise ConnectionRefusedError("origin not allowed")
-    if (
-        not current_user.is_authenticated
-        or current_user.must_change_password
-        or must_enrol(current_user)  # staff who must set up 2FA first, as for HTTP
-    ):
+    if not may_hold_socket(current_user):  # as for HTTP: no forced step skipped
         raise ConnectionRefusedError("unauthorized")
     now = time.time()
     seen = float(session.get("seen_at", 0))
