@@ -139,6 +139,9 @@ class Guard:
 
 def new_page(browser, *, lang: str = "en", theme: str | None = None, **context_args: Any):  # type: ignore[no-untyped-def]
     """A fresh context (own cookies and storage) in `lang`, optionally with a saved theme."""
+    # Reduced motion: Bootstrap then skips its fades, so axe never measures the colour
+    # contrast of an alert half faded in (a flake seen on a busy machine).
+    context_args.setdefault("reduced_motion", "reduce")
     context = browser.new_context(locale=LOCALES[lang], **context_args)
     context.add_init_script(GUARD_SCRIPT)
     if theme:
