@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import DateTime, MetaData, SmallInteger, event, select
+from sqlalchemy import DateTime, MetaData, SmallInteger, event, func, select
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -86,6 +86,17 @@ class RankedEnum(TypeDecorator[Any]):
 
     def rank(self, value: Any) -> int:
         return self._members.index(self.enum_cls(value)) + 1
+
+
+def name_taken(
+    session: Session | scoped_session[Any], model: Any, name: str, exclude_id: int | None = None
+) -> bool:
+    """Whether another row of `model` has this name, ignoring case (the unique index
+    alone would compare case-sensitively on PostgreSQL and SQLite)."""
+    query = select(model.id).where(func.lower(model.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return session.scalar(query) is not None
 
 
 def oldest_ids(

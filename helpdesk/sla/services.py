@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import func, select
 
 from helpdesk.audit.services import record
+from helpdesk.db import name_taken
 from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.sla import business_time as bt
@@ -127,10 +128,7 @@ def _clean_hours(hours: Mapping[int, str]) -> dict[str, str]:
 
 
 def _check_calendar_name_free(name: str, exclude_id: int | None = None) -> None:
-    query = select(BusinessCalendar.id).where(func.lower(BusinessCalendar.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(BusinessCalendar.id != exclude_id)
-    if db.session.scalar(query) is not None:
+    if name_taken(db.session, BusinessCalendar, name, exclude_id):
         raise Conflict("A calendar named %(name)s already exists.", field="name", name=name)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from helpdesk.db import name_taken
 from helpdesk.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from helpdesk.extensions import db
 from helpdesk.tickets import permissions as perm
@@ -26,10 +27,7 @@ def _clean_category_name(name: str) -> str:
 
 
 def _check_category_name_free(name: str, exclude_id: int | None = None) -> None:
-    query = select(Category.id).where(func.lower(Category.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(Category.id != exclude_id)
-    if db.session.scalar(query) is not None:
+    if name_taken(db.session, Category, name, exclude_id):
         raise Conflict("A category named %(name)s already exists.", field="name", name=name)
 
 
